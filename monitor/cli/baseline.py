@@ -1,0 +1,127 @@
+"""`monitor baseline …`: see and extend the reference claims that new coverage is matched against."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from baseline.loader import read_article
+from monitor.baseline_store import (
+    add_baseline_article,
+    add_claims_list,
+    baseline_claims,
+    list_baseline_articles,
+)
+from monitor.cli.context import CliContext
+from monitor.cli.output import print_table
+from monitor.errors import InputError
+from monitor.fetch import fetch_document
+from monitor.matching.claims_file import read_claims_file
+from monitor.sources import clean_url
+
+pass_cli = click.make_pass_decorator(CliContext)
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@click.group()
+def baseline() -> None:
+    """The baseline: reference articles and known claims."""
+
+
+def _read_local(path_text: str) -> bytes:
+    path = Path(path_text)
+    if not path.exists():
+        raise InputError(f"{path_text}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path_text}: not a regular file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"{path_text}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    return path.read_bytes()
+
+
+def _looks_like_url(text: str) -> bool:
+    return "://" in text or text.startswith("www.")
+
+
+@baseline.command("add")
+@click.argument("path_or_url", required=False)
+@click.option("--claims", "claims_file", type=click.Path(dir_okay=False), help="A file of known claims.")
+@click.option("--title", help="Title (default: the article's own).")
+@click.option("--published", type=click.DateTime(formats=["%Y-%m-%d"]), help="Publication date, YYYY-MM-DD.")
+@click.option("--outlet", help="The outlet that published it.")
+@pass_cli
+def add(
+    cli: CliContext,
+    path_or_url: str | None,
+    claims_file: str | None,
+    title: str | None,
+    published: object,
+    outlet: str | None,
+) -> None:
+    """Add a reference article (a file, HTML or text, or an http(s) URL), or a list of known claims.
+
+    With --claims FILE: one claim a line, or JSON lines with `claim` and optional `id`, `source`,
+    `published` (a fact-check database, say).
+    """
+    if bool(path_or_url) == bool(claims_file):
+        raise click.UsageError("give either PATH_OR_URL or --claims FILE")
+    published_day: date | None = published.date() if published is not None else None  # type: ignore[attr-defined]
+    if claims_file:
+        claims = read_claims_file(Path(claims_file))
+        with cli.session() as session:
+            article, count = add_claims_list(session, claims=claims, source=claims_file, title=title)
+        click.echo(f"Added {count} claims as baseline {article.title!r} (id {article.id}).")
+        return
+    assert path_or_url is not None
+    if _looks_like_url(path_or_url):
+        document = fetch_document(clean_url(path_or_url))
+        text = read_article(document.content, source=document.url, content_type=document.content_type)
+    else:
+        text = read_article(_read_local(path_or_url), source=path_or_url)
+    with cli.session() as session:
+        article, count = add_baseline_article(
+            session, article=text, source=path_or_url, title=title, outlet=outlet, published=published_day
+        )
+    click.echo(f"Added {article.title!r} with {count} claims (id {article.id}).")
+
+
+@baseline.command("list")
+@pass_cli
+def list_(cli: CliContext) -> None:
+    """The baseline articles: title, outlet, published date and claim count."""
+    with cli.session() as session:
+        rows = [
+            (article.id, article.title, article.outlet or "", article.published or "", count)
+            for article, count in list_baseline_articles(session)
+        ]
+    if not rows:
+        click.echo("The baseline is empty: run `monitor init`.")
+        return
+    print_table(["id", "title", "outlet", "published", "claims"], rows)
+
+
+@baseline.command("claims")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+@pass_cli
+def claims(cli: CliContext, as_json: bool) -> None:
+    """Every baseline claim with its article."""
+    with cli.session() as session:
+        rows = baseline_claims(session)
+    for claim, article in rows:
+        published = claim.published or article.published
+        if as_json:
+            record = {
+                "claim_id": claim.id,
+                "claim": claim.text,
+                "article": article.title,
+                "published": published.isoformat() if published else None,
+            }
+            if claim.external_id is not None:
+                record["external_id"] = claim.external_id
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(f"[{claim.id}] {claim.text}")
+            click.echo(click.style(f"      {article.title} ({published or 'undated'})", dim=True))

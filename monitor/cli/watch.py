@@ -1,0 +1,54 @@
+"""`monitor watch …`: the terms that decide which coverage is kept."""
+
+from __future__ import annotations
+
+import click
+
+from monitor.cli.context import CliContext
+from monitor.cli.output import print_table
+from monitor.watchlist import add_watch_term, list_watch_terms, remove_watch_term
+
+pass_cli = click.make_pass_decorator(CliContext)
+
+
+@click.group()
+def watch() -> None:
+    """Watch terms: add, list, remove."""
+
+
+@watch.command("add")
+@click.argument("term")
+@click.option(
+    "--alias", "aliases", multiple=True, metavar="A", help="Another spelling (repeatable; '*' ends a prefix)."
+)
+@pass_cli
+def add(cli: CliContext, term: str, aliases: tuple[str, ...]) -> None:
+    """Add TERM with its aliases (any script)."""
+    with cli.session() as session:
+        row = add_watch_term(session, term=term, aliases=aliases)
+    suffix = f" (aliases: {', '.join(row.aliases)})" if row.aliases else ""
+    click.echo(f"Watching {row.term!r}{suffix}.")
+
+
+@watch.command("list")
+@pass_cli
+def list_(cli: CliContext) -> None:
+    """Every watch term with its aliases."""
+    with cli.session() as session:
+        rows = [
+            (row.term, "yes" if row.enabled else "paused", ", ".join(row.aliases)) for row in list_watch_terms(session)
+        ]
+    if not rows:
+        click.echo("No watch terms: add one with `monitor watch add TERM`.")
+        return
+    print_table(["term", "active", "aliases"], rows, max_width=90)
+
+
+@watch.command("remove")
+@click.argument("term")
+@pass_cli
+def remove(cli: CliContext, term: str) -> None:
+    """Stop watching TERM."""
+    with cli.session() as session:
+        row = remove_watch_term(session, term=term)
+    click.echo(f"Removed {row.term!r}.")

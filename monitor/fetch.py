@@ -1,0 +1,50 @@
+"""Fetching one document over HTTP for the CLI and web (the crawler has its own, Scrapy-based, path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from monitor.errors import InputError
+
+USER_AGENT = "ClaimMonitor/0.1 (news claim monitoring; +https://github.com/claim-monitor)"
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FetchedDocument:
+    url: str
+    content: bytes
+    content_type: str | None
+
+
+def fetch_document(
+    url: str, *, client: httpx.Client | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> FetchedDocument:
+    """GET `url` (following redirects), refusing bodies over `max_bytes`; raise InputError with the reason."""
+    own_client = client is None
+    http = client or httpx.Client(
+        timeout=httpx.Timeout(20.0, connect=10.0),
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+    )
+    try:
+        with http.stream("GET", url) as response:
+            if response.status_code >= 400:
+                raise InputError(f"{url}: the server answered {response.status_code} {response.reason_phrase}")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise InputError(f"{url}: the document is larger than {max_bytes // (1024 * 1024)} MB")
+                chunks.append(chunk)
+            return FetchedDocument(str(response.url), b"".join(chunks), response.headers.get("content-type"))
+    except httpx.TimeoutException:
+        raise InputError(f"{url}: timed out") from None
+    except httpx.HTTPError as exc:
+        raise InputError(f"{url}: {type(exc).__name__}: {exc}") from None
+    finally:
+        if own_client:
+            http.close()

@@ -1,0 +1,45 @@
+"""Storage: SQLModel tables, the engine factory and migrations."""
+
+from monitor.storage.engine import DatabaseError, make_engine, migrate, safe_url, session_scope
+from monitor.storage.models import (
+    Alert,
+    AlertStatus,
+    Article,
+    BaselineArticle,
+    BaselineClaim,
+    Claim,
+    CrawlRun,
+    CrawlStatus,
+    Digest,
+    Match,
+    MetaEntry,
+    ReviewStatus,
+    Source,
+    SourceKind,
+    Verdict,
+    WatchTerm,
+)
+
+__all__ = [
+    "Alert",
+    "AlertStatus",
+    "Article",
+    "BaselineArticle",
+    "BaselineClaim",
+    "Claim",
+    "CrawlRun",
+    "CrawlStatus",
+    "DatabaseError",
+    "Digest",
+    "Match",
+    "MetaEntry",
+    "ReviewStatus",
+    "Source",
+    "SourceKind",
+    "Verdict",
+    "WatchTerm",
+    "make_engine",
+    "migrate",
+    "safe_url",
+    "session_scope",
+]

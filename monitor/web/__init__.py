@@ -1,0 +1,1 @@
+"""The web app: FastAPI, server-rendered pages and the JSON API."""

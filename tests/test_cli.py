@@ -1,0 +1,240 @@
+"""The CLI end to end through click's runner: set-up, baseline, watch terms, sources and every bad-input case."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from monitor.cli import main
+
+ARTICLE_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Belarus moves air defence units north | Example News</title></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>Belarus moves air defence units north</h1>
+<p>Belarus moved two S-400 battalions to the Mozyr area on 3 March 2023, the defence ministry in Minsk said.</p>
+<p>The ministry said the deployment was part of joint drills with Russia that will last until the end of March.</p>
+<p>Ukrainian officials said they had seen no sign of Belarusian troops massing near the border.</p>
+</article><footer>Subscribe to our newsletter!</footer></body></html>"""
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture
+def run(db: str) -> Iterator[callable]:  # type: ignore[valid-type]
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | bytes | None = None) -> Result:
+        return runner.invoke(main, ["--db", db, *args], input=input, catch_exceptions=False)
+
+    yield invoke
+
+
+def _claims(run) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    result = run("baseline", "claims", "--json")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+def _assert_one_line_error(result: Result, *fragments: str, status: int = 1) -> None:
+    assert result.exit_code == status, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_init_twice_gives_the_same_baseline(run) -> None:  # type: ignore[no-untyped-def]
+    first = run("init")
+    assert first.exit_code == 0, first.output
+    assert "Baseline: 3 articles" in first.output
+    claims = _claims(run)
+    second = run("init")
+    assert second.exit_code == 0
+    assert "nothing to change" in second.output
+    assert _claims(run) == claims
+    assert len(claims) > 40
+    assert {"claim_id", "claim", "article", "published"} <= set(claims[0])
+
+
+def test_baseline_list_shows_the_three_reference_articles(run) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    result = run("baseline", "list")
+    assert result.exit_code == 0
+    for title in (
+        "Will Belarus Deploy Troops To Ukraine?",
+        "Will Belarus Join Forces With Russia In Ukraine?",
+        "Will Belarus Really Join Russia’s War In Ukraine In 2023?",
+    ):
+        assert title in result.output
+    assert "CDMedia" in result.output
+
+
+def test_baseline_add_a_text_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    before = len(_claims(run))
+    path = tmp_path / "note.txt"
+    path.write_text(
+        "Belarus has started building a new air base near Mozyr, officials said on Monday.\n\n"
+        "The base will host 12 Su-30SM fighters by the end of 2023.\n"
+    )
+    result = run("baseline", "add", str(path), "--title", "Air base note", "--published", "2023-01-09")
+    assert result.exit_code == 0, result.output
+    claims = _claims(run)
+    added = [claim for claim in claims if claim["article"] == "Air base note"]
+    assert len(claims) == before + len(added) and len(added) == 2
+    assert added[0]["published"] == "2023-01-09"
+    again = run("baseline", "add", str(path))
+    _assert_one_line_error(again, "has this already")
+
+
+class _ArticleHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/article":
+            body = ARTICLE_HTML.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+        else:
+            body = b"gone"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def article_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ArticleHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_baseline_add_a_url(run, article_server: str) -> None:  # type: ignore[no-untyped-def]
+    result = run("baseline", "add", f"{article_server}/article", "--outlet", "Example News")
+    assert result.exit_code == 0, result.output
+    listing = run("baseline", "list").output
+    assert "Belarus moves air defence units north" in listing
+    texts = [claim["claim"] for claim in _claims(run)]
+    assert any("S-400 battalions" in text for text in texts)
+    assert not any("Subscribe" in text or "Home" in text for text in texts)
+
+
+def test_baseline_add_a_url_that_fails(run, article_server: str) -> None:  # type: ignore[no-untyped-def]
+    result = run("baseline", "add", f"{article_server}/missing")
+    _assert_one_line_error(result, "404")
+    assert _claims(run) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(b"", "empty"), (b"   \n\n  ", "empty"), (b"\x00\x01\x02\xff\xfe" * 200, "binary")],
+)
+def test_baseline_add_rejects_empty_and_binary_files(run, tmp_path: Path, content: bytes, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    result = run("baseline", "add", str(path))
+    _assert_one_line_error(result, "bad.txt")
+    assert fragment in result.stderr.lower()
+    assert _claims(run) == []
+
+
+def test_baseline_add_rejects_a_url_that_is_not_http(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("baseline", "add", "ftp://example.org/article.txt")
+    _assert_one_line_error(result, "not an http(s) URL")
+    assert _claims(run) == []
+
+
+def test_baseline_add_a_missing_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _assert_one_line_error(run("baseline", "add", str(tmp_path / "nope.txt")), "no such file")
+
+
+def test_baseline_add_needs_exactly_one_input(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("baseline", "add")
+    assert result.exit_code == 2
+
+
+def test_watch_terms(run) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    result = run("watch", "add", "Wagner", "--alias", "Вагнер", "--alias", "PMC Wagner")
+    assert result.exit_code == 0, result.output
+    listing = run("watch", "list").output
+    assert "Wagner" in listing and "Вагнер" in listing and "Лукашенко" in listing
+    assert run("watch", "remove", "wagner").exit_code == 0
+    assert "Wagner" not in run("watch", "list").output
+    _assert_one_line_error(run("watch", "remove", "wagner"), "no watch term")
+
+
+@pytest.mark.parametrize(("term", "fragment"), [("", "empty"), ("   ", "empty"), ("x" * 500, "500 characters long")])
+def test_watch_add_rejects_bad_terms_and_writes_nothing(run, term: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    before = run("watch", "list").output
+    _assert_one_line_error(run("watch", "add", term), fragment)
+    assert run("watch", "list").output == before
+
+
+def test_watch_add_rejects_a_bad_alias_and_writes_nothing(run) -> None:  # type: ignore[no-untyped-def]
+    _assert_one_line_error(run("watch", "add", "Wagner", "--alias", ""), "alias")
+    assert "Wagner" not in run("watch", "list").output
+
+
+def test_sources(run) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    result = run("sources", "add", "https://example.org/feed.xml", "--every", "2h", "--outlet", "Example")
+    assert result.exit_code == 0, result.output
+    assert "every 2h" in result.output
+    listing = run("sources", "list").output
+    assert "https://example.org/feed.xml" in listing and "Kyiv Independent" in listing
+    _assert_one_line_error(run("sources", "add", "https://example.org/feed.xml"), "exists already")
+    assert run("sources", "disable", "https://example.org/feed.xml").exit_code == 0
+    assert "https://example.org/feed.xml" not in run("sources", "list", "--enabled").output
+    assert run("sources", "remove", "https://example.org/feed.xml").exit_code == 0
+    assert "https://example.org/feed.xml" not in run("sources", "list").output
+
+
+def test_sources_add_rejects_bad_input_and_writes_nothing(run) -> None:  # type: ignore[no-untyped-def]
+    _assert_one_line_error(run("sources", "add", "file:///etc/passwd"), "not an http(s) URL")
+    _assert_one_line_error(run("sources", "add", "https://example.org/x", "--every", "soon"), "--every")
+    assert run("sources", "add", "https://example.org/x", "--kind", "podcast").exit_code == 2
+    assert "No sources" in run("sources", "list").output
+
+
+def test_default_sources_include_disabled_lower_confidence_feeds(run) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    everything = run("sources", "list").output.splitlines()
+    enabled = run("sources", "list", "--enabled").output.splitlines()
+    assert 15 <= len(enabled) < len(everything)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("mysql://root@localhost/x", "--db: must start with"),
+        ("sqlite:////proc/claim-monitor/nope/x.db", "cannot"),
+        ("postgresql+psycopg://postgres@127.0.0.1:1/nothing", "cannot open database"),
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_one_line(url: str, fragment: str) -> None:
+    result = CliRunner().invoke(main, ["--db", url, "baseline", "list"])
+    _assert_one_line_error(result, fragment)
+
+
+def test_a_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_CRAWL_EVERY", "often")
+    result = CliRunner().invoke(main, ["watch", "list"])
+    _assert_one_line_error(result, "MONITOR_CRAWL_EVERY")
