@@ -136,10 +136,8 @@ def add_claims_list(
 
 def list_baseline_articles(session: Session) -> list[tuple[BaselineArticle, int]]:
     """Every baseline article with its claim count, oldest first."""
-    counts = dict(
-        session.exec(  # type: ignore[call-overload]
-            select(BaselineClaim.article_id, func.count()).group_by(col(BaselineClaim.article_id))
-        ).all()
+    counts: dict[int | None, int] = dict(
+        session.exec(select(BaselineClaim.article_id, func.count()).group_by(col(BaselineClaim.article_id))).all()
     )
     articles = session.exec(select(BaselineArticle).order_by(col(BaselineArticle.id)))
     return [(article, counts.get(article.id, 0)) for article in articles]

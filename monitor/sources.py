@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.config import format_interval, parse_interval
 from monitor.errors import DuplicateError, InputError, NotFoundError
@@ -112,7 +112,7 @@ def set_source_enabled(session: Session, *, url: str, enabled: bool) -> Source:
 
 
 def list_sources(session: Session, *, enabled_only: bool = False) -> list[Source]:
-    query = select(Source).order_by(Source.id)
+    query = select(Source).order_by(col(Source.id))
     if enabled_only:
         query = query.where(Source.enabled == True)  # noqa: E712  (SQL expression, not a Python test)
     return list(session.exec(query))

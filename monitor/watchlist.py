@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.errors import DuplicateError, InputError, NotFoundError
 from monitor.storage.models import WatchTerm
@@ -90,7 +90,7 @@ def remove_watch_term(session: Session, *, term: str) -> WatchTerm:
 
 
 def list_watch_terms(session: Session) -> list[WatchTerm]:
-    return list(session.exec(select(WatchTerm).order_by(WatchTerm.id)))
+    return list(session.exec(select(WatchTerm).order_by(col(WatchTerm.id))))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -28,8 +28,11 @@ def db(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cli.db'}"
 
 
+Invoke = Callable[..., Result]
+
+
 @pytest.fixture
-def run(db: str) -> Iterator[callable]:  # type: ignore[valid-type]
+def run(db: str) -> Iterator[Invoke]:
     runner = CliRunner()
 
     def invoke(*args: str, input: str | bytes | None = None) -> Result:
@@ -38,7 +41,7 @@ def run(db: str) -> Iterator[callable]:  # type: ignore[valid-type]
     yield invoke
 
 
-def _claims(run) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def _claims(run: Invoke) -> list[dict[str, object]]:
     result = run("baseline", "claims", "--json")
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.output.splitlines()]
@@ -53,7 +56,7 @@ def _assert_one_line_error(result: Result, *fragments: str, status: int = 1) -> 
         assert fragment in lines[0]
 
 
-def test_init_twice_gives_the_same_baseline(run) -> None:  # type: ignore[no-untyped-def]
+def test_init_twice_gives_the_same_baseline(run: Invoke) -> None:
     first = run("init")
     assert first.exit_code == 0, first.output
     assert "Baseline: 3 articles" in first.output
@@ -66,7 +69,7 @@ def test_init_twice_gives_the_same_baseline(run) -> None:  # type: ignore[no-unt
     assert {"claim_id", "claim", "article", "published"} <= set(claims[0])
 
 
-def test_baseline_list_shows_the_three_reference_articles(run) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_list_shows_the_three_reference_articles(run: Invoke) -> None:
     run("init")
     result = run("baseline", "list")
     assert result.exit_code == 0
@@ -79,7 +82,7 @@ def test_baseline_list_shows_the_three_reference_articles(run) -> None:  # type:
     assert "CDMedia" in result.output
 
 
-def test_baseline_add_a_text_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_add_a_text_file(run: Invoke, tmp_path: Path) -> None:
     run("init")
     before = len(_claims(run))
     path = tmp_path / "note.txt"
@@ -125,17 +128,17 @@ def article_server() -> Iterator[str]:
     server.server_close()
 
 
-def test_baseline_add_a_url(run, article_server: str) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_add_a_url(run: Invoke, article_server: str) -> None:
     result = run("baseline", "add", f"{article_server}/article", "--outlet", "Example News")
     assert result.exit_code == 0, result.output
     listing = run("baseline", "list").output
     assert "Belarus moves air defence units north" in listing
-    texts = [claim["claim"] for claim in _claims(run)]
+    texts = [str(claim["claim"]) for claim in _claims(run)]
     assert any("S-400 battalions" in text for text in texts)
     assert not any("Subscribe" in text or "Home" in text for text in texts)
 
 
-def test_baseline_add_a_url_that_fails(run, article_server: str) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_add_a_url_that_fails(run: Invoke, article_server: str) -> None:
     result = run("baseline", "add", f"{article_server}/missing")
     _assert_one_line_error(result, "404")
     assert _claims(run) == []
@@ -145,7 +148,9 @@ def test_baseline_add_a_url_that_fails(run, article_server: str) -> None:  # typ
     ("content", "fragment"),
     [(b"", "empty"), (b"   \n\n  ", "empty"), (b"\x00\x01\x02\xff\xfe" * 200, "binary")],
 )
-def test_baseline_add_rejects_empty_and_binary_files(run, tmp_path: Path, content: bytes, fragment: str) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_add_rejects_empty_and_binary_files(
+    run: Invoke, tmp_path: Path, content: bytes, fragment: str
+) -> None:
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
     result = run("baseline", "add", str(path))
@@ -154,22 +159,22 @@ def test_baseline_add_rejects_empty_and_binary_files(run, tmp_path: Path, conten
     assert _claims(run) == []
 
 
-def test_baseline_add_rejects_a_url_that_is_not_http(run) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_add_rejects_a_url_that_is_not_http(run: Invoke) -> None:
     result = run("baseline", "add", "ftp://example.org/article.txt")
     _assert_one_line_error(result, "not an http(s) URL")
     assert _claims(run) == []
 
 
-def test_baseline_add_a_missing_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_add_a_missing_file(run: Invoke, tmp_path: Path) -> None:
     _assert_one_line_error(run("baseline", "add", str(tmp_path / "nope.txt")), "no such file")
 
 
-def test_baseline_add_needs_exactly_one_input(run) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_add_needs_exactly_one_input(run: Invoke) -> None:
     result = run("baseline", "add")
     assert result.exit_code == 2
 
 
-def test_watch_terms(run) -> None:  # type: ignore[no-untyped-def]
+def test_watch_terms(run: Invoke) -> None:
     run("init")
     result = run("watch", "add", "Wagner", "--alias", "Вагнер", "--alias", "PMC Wagner")
     assert result.exit_code == 0, result.output
@@ -181,19 +186,19 @@ def test_watch_terms(run) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("term", "fragment"), [("", "empty"), ("   ", "empty"), ("x" * 500, "500 characters long")])
-def test_watch_add_rejects_bad_terms_and_writes_nothing(run, term: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
+def test_watch_add_rejects_bad_terms_and_writes_nothing(run: Invoke, term: str, fragment: str) -> None:
     run("init")
     before = run("watch", "list").output
     _assert_one_line_error(run("watch", "add", term), fragment)
     assert run("watch", "list").output == before
 
 
-def test_watch_add_rejects_a_bad_alias_and_writes_nothing(run) -> None:  # type: ignore[no-untyped-def]
+def test_watch_add_rejects_a_bad_alias_and_writes_nothing(run: Invoke) -> None:
     _assert_one_line_error(run("watch", "add", "Wagner", "--alias", ""), "alias")
     assert "Wagner" not in run("watch", "list").output
 
 
-def test_sources(run) -> None:  # type: ignore[no-untyped-def]
+def test_sources(run: Invoke) -> None:
     run("init")
     result = run("sources", "add", "https://example.org/feed.xml", "--every", "2h", "--outlet", "Example")
     assert result.exit_code == 0, result.output
@@ -207,14 +212,14 @@ def test_sources(run) -> None:  # type: ignore[no-untyped-def]
     assert "https://example.org/feed.xml" not in run("sources", "list").output
 
 
-def test_sources_add_rejects_bad_input_and_writes_nothing(run) -> None:  # type: ignore[no-untyped-def]
+def test_sources_add_rejects_bad_input_and_writes_nothing(run: Invoke) -> None:
     _assert_one_line_error(run("sources", "add", "file:///etc/passwd"), "not an http(s) URL")
     _assert_one_line_error(run("sources", "add", "https://example.org/x", "--every", "soon"), "--every")
     assert run("sources", "add", "https://example.org/x", "--kind", "podcast").exit_code == 2
     assert "No sources" in run("sources", "list").output
 
 
-def test_default_sources_include_disabled_lower_confidence_feeds(run) -> None:  # type: ignore[no-untyped-def]
+def test_default_sources_include_disabled_lower_confidence_feeds(run: Invoke) -> None:
     run("init")
     everything = run("sources", "list").output.splitlines()
     enabled = run("sources", "list", "--enabled").output.splitlines()

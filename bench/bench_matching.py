@@ -1,0 +1,62 @@
+"""Matching quality on `shared/eval/dev.jsonl`, computed by the evaluation's own `score.py`.
+
+    .venv/bin/python bench/bench_matching.py
+
+The baseline is the bundled corpus (`baseline.loader.load_corpus()`, claim ids 1..N in corpus order);
+the inputs are score.py's `--print-sentences` sentences; each result goes through `result_to_json(...,
+top_k=3)`, exactly what `monitor check --json --top 3` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from _common import Figures, load_score_module, shared_dir
+
+from baseline.loader import load_corpus
+from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, result_to_json
+
+
+def corpus_refs() -> list[BaselineClaimRef]:
+    refs: list[BaselineClaimRef] = []
+    for article in load_corpus():
+        for text in article.claims:
+            refs.append(BaselineClaimRef(len(refs) + 1, text, article.title, article.published))
+    return refs
+
+
+def evaluate(matcher: ClaimMatcher | None = None) -> dict[str, Any]:
+    """score.py's figures for the matcher (default: the bundled corpus with default settings)."""
+    score = load_score_module()
+    pairs_path = shared_dir() / "eval" / "dev.jsonl"
+    pairs = [json.loads(line) for line in pairs_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sentences = score.sentences(pairs)
+    matcher = matcher or ClaimMatcher(BaselineIndex.build(corpus_refs()))
+    outputs = [result_to_json(result, top_k=3) for result in matcher.match_many(sentences, top_k=3)]
+    return dict(score.score(pairs, sentences, outputs))
+
+
+def main() -> int:
+    figures = Figures()
+    started = time.perf_counter()
+    result = evaluate()
+    elapsed = time.perf_counter() - started
+    figures.add("matching.dev.top1", result["top1"], digits=2)
+    figures.add("matching.dev.top3", result["top3"], digits=2)
+    figures.add("matching.dev.detection_precision", result["detection_precision"], digits=2)
+    figures.add("matching.dev.detection_recall", result["detection_recall"], digits=2)
+    figures.add("matching.dev.detection_f1", result["detection_f1"], digits=2)
+    for label, value in result["verdict_f1"].items():
+        figures.add(f"matching.dev.verdict_f1.{label}", value, digits=2)
+    figures.add("matching.dev.verdict_macro_f1", result["verdict_macro_f1"], digits=2)
+    figures.add("matching.dev.sentences", result["sentences"], "sentences")
+    figures.add("matching.dev.seconds", elapsed, "s", digits=2)
+    figures.save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

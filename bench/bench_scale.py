@@ -1,0 +1,198 @@
+"""Matching at scale: 100,000 baseline claims, 10,000 new claims (synthetic, from real sentences).
+
+    .venv/bin/python bench/bench_scale.py [--quick]
+
+Baseline claims are real claim sentences (CheckThat! 2020 verified claims and the bundled corpus)
+recombined deterministically: figures re-drawn, names swapped, a clause of another claim appended, an
+attribution added. New claims are perturbed copies of baseline claims (a figure changed, a word dropped,
+a negation added, the attribution moved) and unrelated sentences (claims held out of the baseline).
+
+Prints index build time, claims matched per second, peak RSS, recall@1 of the indexed path against an
+exhaustive scan with the same final scorer (on a sample), and the time to match a 2,000-word article
+against the 3-article baseline. `--quick` uses a tenth of the sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import resource
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from _common import Figures
+from bench_checkthat import load_split
+from bench_matching import corpus_refs
+
+from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, analyze_claim
+from monitor.matching.scoring import exhaustive_scores, overlap_scores, unknown_weight
+
+SEED = 20_221_221
+NAMES = [
+    "Belarus",
+    "Russia",
+    "Ukraine",
+    "Poland",
+    "Lithuania",
+    "Latvia",
+    "Moscow",
+    "Minsk",
+    "Kyiv",
+    "Warsaw",
+    "Lukashenko",
+    "Putin",
+    "Zelensky",
+    "Shoigu",
+    "Khrenin",
+    "the Kremlin",
+    "NATO",
+    "the Pentagon",
+]
+ATTRIBUTIONS = [
+    "According to Ukrainian intelligence, ",
+    "Officials said that ",
+    "Reports suggest that ",
+    "Analysts believe that ",
+    "The ministry claimed that ",
+    "Local media reported that ",
+]
+_NAME = re.compile(r"\b(" + "|".join(re.escape(name) for name in NAMES) + r")\b")
+_NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
+
+
+def _clause(rng: random.Random, sentence: str) -> str:
+    words = sentence.rstrip(".!?").split()
+    start = rng.randrange(0, max(1, len(words) - 8))
+    return " ".join(words[start : start + rng.randint(6, 12)])
+
+
+def _vary(rng: random.Random, sentence: str, pool: Sequence[str]) -> str:
+    text = sentence
+    if rng.random() < 0.5:
+        text = _NUMBER.sub(lambda _: f"{rng.randint(2, 150) * 100:,}", text)
+    if rng.random() < 0.5:
+        text = _NAME.sub(lambda _: rng.choice(NAMES), text)
+    if rng.random() < 0.3:
+        text = f"{text.rstrip('.!?')}, while {_clause(rng, rng.choice(pool))}."
+    if rng.random() < 0.2:
+        text = rng.choice(ATTRIBUTIONS) + text[:1].lower() + text[1:]
+    return text
+
+
+def _perturb(rng: random.Random, sentence: str) -> str:
+    words = sentence.split()
+    choice = rng.random()
+    if choice < 0.25 and _NUMBER.search(sentence):
+        return _NUMBER.sub(lambda m: f"{rng.randint(2, 150) * 100:,}", sentence, count=1)
+    if choice < 0.5 and len(words) > 6:
+        del words[rng.randrange(len(words))]
+        return " ".join(words)
+    if choice < 0.65:
+        for index, word in enumerate(words):
+            if word in ("is", "are", "was", "were", "has", "have", "will"):
+                words.insert(index + 1, "not")
+                return " ".join(words)
+    if choice < 0.8:
+        return f"{sentence.rstrip('.!?')}, {rng.choice(['officials said', 'the report said', 'he added'])}."
+    return sentence.replace(",", "").replace("  ", " ")
+
+
+def make_data(sizes: tuple[int, int]) -> tuple[list[BaselineClaimRef], list[str], list[str]]:
+    """(baseline refs, new claims, the 3-article corpus sentences), deterministic for a given size."""
+    baseline_size, new_size = sizes
+    rng = random.Random(SEED)
+    checkthat, _, _ = load_split("dev")
+    corpus = [ref.text for ref in corpus_refs()]
+    sentences = [ref.text for ref in checkthat] + corpus
+    rng.shuffle(sentences)
+    held_out, pool = sentences[:1500], sentences[1500:]
+    baseline = [
+        BaselineClaimRef(number, _vary(rng, rng.choice(pool), pool), "synthetic")
+        for number in range(1, baseline_size + 1)
+    ]
+    related = [_perturb(rng, rng.choice(baseline).text) for _ in range(int(new_size * 0.7))]
+    unrelated = [_vary(rng, rng.choice(held_out), held_out) for _ in range(new_size - len(related))]
+    new = related + unrelated
+    rng.shuffle(new)
+    return baseline, new, corpus
+
+
+def recall_at_1(matcher: ClaimMatcher, queries: Sequence[str]) -> float:
+    """Share of queries whose indexed best claim scores as high as the exhaustive scan's best."""
+    index = matcher.index
+    hits = 0
+    for text in queries:
+        analysis = analyze_claim(text, index.lexicon)
+        ranked = matcher.rank(analysis)
+        query = index.query_terms(analysis)
+        _, shared = index.accumulate(query)
+        everything = np.arange(len(index), dtype=np.int32)
+        overlap = overlap_scores(index, query, shared, everything, unknown_weight(index, query))
+        semantic = index.similarities(index.claim_vector(analysis))
+        full = exhaustive_scores(index, " ".join(analysis.terms), overlap, semantic)
+        best = float(full.max()) if len(full) else 0.0
+        hits += bool(ranked) and ranked[0].score >= best - 1e-3
+    return hits / max(len(queries), 1)
+
+
+def article_seconds(corpus: Sequence[str], rng: random.Random) -> tuple[float, int]:
+    """Seconds to take the claims of a 2,000-word article and match them against the 3-article baseline."""
+    from monitor.claims import extract_claims
+
+    paragraphs: list[str] = []
+    words = 0
+    while words < 2000:
+        paragraph = " ".join(_perturb(rng, rng.choice(corpus)) for _ in range(4))
+        paragraphs.append(paragraph)
+        words += len(paragraph.split())
+    article = "\n\n".join(paragraphs)
+    started = time.perf_counter()
+    matcher = ClaimMatcher(BaselineIndex.build(corpus_refs()))
+    claims = extract_claims(article)
+    matcher.match_many(claims)
+    return time.perf_counter() - started, len(claims)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="10,000 baseline claims, 1,000 new claims")
+    args = parser.parse_args(argv)
+    sizes = (10_000, 1_000) if args.quick else (100_000, 10_000)
+    samples = 100 if args.quick else 500
+    prefix = "scale.quick" if args.quick else "scale"
+    figures = Figures()
+    baseline, new, corpus = make_data(sizes)
+    figures.add(f"{prefix}.baseline_claims", len(baseline), "claims")
+    figures.add(f"{prefix}.new_claims", len(new), "claims")
+
+    started = time.perf_counter()
+    index = BaselineIndex.build(baseline)
+    figures.add(f"{prefix}.index_build", time.perf_counter() - started, "s", digits=2)
+    matcher = ClaimMatcher(index)
+
+    started = time.perf_counter()
+    results = matcher.match_many(new)
+    elapsed = time.perf_counter() - started
+    figures.add(f"{prefix}.claims_per_second", len(new) / elapsed, "claims/s", digits=1)
+    figures.add(f"{prefix}.matched_share", sum(r.verdict != "none" for r in results) / len(results), digits=2)
+
+    rng = random.Random(SEED + 1)
+    sample = rng.sample(new, min(samples, len(new)))
+    started = time.perf_counter()
+    figures.add(f"{prefix}.recall_at_1_vs_exhaustive", recall_at_1(matcher, sample), digits=3)
+    figures.add(f"{prefix}.exhaustive_seconds_per_query", (time.perf_counter() - started) / len(sample), "s")
+    figures.add(f"{prefix}.peak_rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB", digits=0)
+
+    seconds, claims = article_seconds(corpus, rng)
+    figures.add(f"{prefix}.article_2000_words_seconds", seconds, "s")
+    figures.add(f"{prefix}.article_2000_words_claims", claims, "claims")
+    figures.add(f"{prefix}.vectors", int(index.vectors is not None), "semantic")
+    figures.save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Claim matching: find the baseline claim a new sentence speaks to, and say whether it repeats,
+updates or contradicts it, with the evidence.
+
+    index = BaselineIndex.build(refs)
+    result = ClaimMatcher(index).match("Russia keeps about 10,000 troops in Belarus.")
+    result_to_json(result, top_k=3)
+"""
+
+from monitor.matching.index import BaselineIndex
+from monitor.matching.lexicon import Lexicon, LexiconError, default_lexicon, load_lexicon
+from monitor.matching.matcher import DEFAULT_THRESHOLD, ClaimMatcher
+from monitor.matching.model import BaselineClaimRef, Candidate, MatchResult, Verdict
+from monitor.matching.normalize import ClaimAnalysis, analyze_claim, normalize_text
+from monitor.matching.render import explain, render_table, result_to_json
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "BaselineClaimRef",
+    "BaselineIndex",
+    "Candidate",
+    "ClaimAnalysis",
+    "ClaimMatcher",
+    "Lexicon",
+    "LexiconError",
+    "MatchResult",
+    "Verdict",
+    "analyze_claim",
+    "default_lexicon",
+    "explain",
+    "load_lexicon",
+    "normalize_text",
+    "render_table",
+    "result_to_json",
+]

@@ -1,0 +1,394 @@
+"""Figures and dates in claims, read as values: "twenty" = 20, "10.5 thousand" = 10,500,
+"12,000-15,000" a range, "June 26" = "26 June", "about 10,000" an approximate value.
+
+`extract_figures` works on folded text (see `text.fold_text`) and returns each figure with its span,
+so the normaliser can replace it with one canonical token and the verdict can quote it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_SCALES = {
+    "hundred": 100,
+    "thousand": 1_000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    "k": 1_000,
+    "тысяч": 1_000,
+    "тысячи": 1_000,
+    "тысяча": 1_000,
+    "тыс": 1_000,
+    "тисяч": 1_000,
+    "тисячі": 1_000,
+    "млн": 1_000_000,
+    "миллиона": 1_000_000,
+    "мільйонів": 1_000_000,
+}
+# Vague amounts: "dozens of soldiers" is a figure too, just a wide one.
+_VAGUE = {"dozens": (24.0, 144.0), "hundreds": (200.0, 999.0), "thousands": (2_000.0, 9_999.0)}
+_MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+    # Russian and Ukrainian month names, in the genitive used with a day ("26 июня", "26 червня").
+    "января": 1,
+    "февраля": 2,
+    "марта": 3,
+    "апреля": 4,
+    "мая": 5,
+    "июня": 6,
+    "июля": 7,
+    "августа": 8,
+    "сентября": 9,
+    "октября": 10,
+    "ноября": 11,
+    "декабря": 12,
+    "січня": 1,
+    "лютого": 2,
+    "березня": 3,
+    "квітня": 4,
+    "травня": 5,
+    "червня": 6,
+    "липня": 7,
+    "серпня": 8,
+    "вересня": 9,
+    "жовтня": 10,
+    "листопада": 11,
+    "грудня": 12,
+}
+_MONTH_NAMES = [
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+# Before a bare month name, these make it a date ("in May") rather than a verb ("may join").
+_MONTH_CONTEXT = {"in", "of", "since", "until", "by", "early", "late", "mid", "end", "from", "during", "last", "next"}
+_APPROX = {"about", "around", "some", "nearly", "almost", "approximately", "roughly", "estimated", "up to"}
+_AT_LEAST = {"more than", "over", "at least", "above", "upwards of", "exceeding"}
+_AT_MOST = {"less than", "fewer than", "under", "below", "at most", "no more than"}
+_HEAD_SKIP = {"the", "a", "an", "more", "additional", "new", "other", "extra", "of"}
+
+# Designations ("s400", "mig31k") are words, not numbers; then numbers, words, and single symbols.
+_TOKEN = re.compile(
+    r"[^\W\d_]+\d\w*|\d+(?:,\d{3})*(?:\.\d+)?(?:st|nd|rd|th)?(?![\w])|\d\w*|[^\W\d_]+|%|-|\S", re.UNICODE
+)
+_YEAR_CONTEXT = _MONTH_CONTEXT | {"before", "after", "in", ",", "year", "summer", "spring", "autumn", "winter"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure or date: its kind, its value interval, the words it counts, and where it stands."""
+
+    kind: str  # "count", "percent", "date" (day and month), "month", "year"
+    low: float | None
+    high: float | None
+    text: str  # the figure as written (folded)
+    start: int
+    end: int
+    head: tuple[str, ...] = ()  # up to two words after a count: what it counts ("troops")
+    approximate: bool = False
+
+    @property
+    def token(self) -> str:
+        """One index token standing for the value: "20", "12000to15000", "d0626", "m05", "y2022"."""
+        if self.kind == "date" and self.low is not None:
+            return f"d{int(self.low):04d}"
+        if self.kind == "month" and self.low is not None:
+            return f"m{int(self.low):02d}"
+        if self.kind == "year" and self.low is not None:
+            return f"y{int(self.low)}"
+        low, high = _plain(self.low), _plain(self.high)
+        return low if low == high else f"{low}to{high}"
+
+    def compatible(self, other: Figure) -> bool:
+        """Whether two figures of the same kind can both be true: their intervals overlap."""
+        low_a, high_a = self._interval()
+        low_b, high_b = other._interval()
+        return low_a <= high_b and low_b <= high_a
+
+    def _interval(self) -> tuple[float, float]:
+        low = self.low if self.low is not None else float("-inf")
+        high = self.high if self.high is not None else float("inf")
+        if self.approximate and self.kind == "count":
+            # "About 10,000" allows a few percent either way, not the next round figure.
+            low, high = low * 0.96, high * 1.04
+        return low, high
+
+
+def _plain(value: float | None) -> str:
+    if value is None:
+        return "x"
+    return str(int(value)) if value == int(value) else f"{value:g}".replace(".", "p")
+
+
+def _number(token: str) -> float | None:
+    digits = re.sub(r"(st|nd|rd|th)$", "", token).replace(",", "")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Cursor:
+    """Tokens of the text with their spans; the scanner reads numbers and dates from it."""
+
+    tokens: list[str]
+    spans: list[tuple[int, int]]
+
+    def word(self, index: int) -> str:
+        return self.tokens[index] if 0 <= index < len(self.tokens) else ""
+
+
+def _read_word_number(cur: _Cursor, index: int) -> tuple[float, int] | None:
+    """A number in words from `index` ("twenty", "nine thousand", "a thousand", "three hundred")."""
+    total = current = 0.0
+    seen = False
+    pos = index
+    if cur.word(pos) == "a" and cur.word(pos + 1) in ("hundred", "thousand", "million"):
+        current, pos, seen = 1.0, pos + 1, True
+    while True:
+        word = cur.word(pos)
+        if word in _UNITS:
+            current += _UNITS[word]
+        elif word in _SCALES and seen and word != "k":
+            scale = _SCALES[word]
+            if scale == 100:
+                current *= 100
+            else:
+                total += current * scale
+                current = 0.0
+        elif seen and cur.word(pos + 1) in _UNITS and (word == "-" or (word == "and" and total)):
+            pos += 1  # "twenty-five", "two thousand and five"
+            continue
+        else:
+            break
+        seen = True
+        pos += 1
+    if not seen:
+        return None
+    return total + current, pos
+
+
+def _read_number(cur: _Cursor, index: int) -> tuple[float, int] | None:
+    """A number (digits or words, with an optional scale word) starting at `index`."""
+    word = cur.word(index)
+    if word[:1].isdigit():
+        value = _number(word)
+        if value is None:
+            return None
+        pos = index + 1
+        scale = _SCALES.get(cur.word(pos))
+        if scale:
+            value, pos = value * scale, pos + 1
+        return value, pos
+    return _read_word_number(cur, index)
+
+
+def _qualifier(cur: _Cursor, index: int) -> tuple[str, int]:
+    """The approximation or bound words just before `index` ("about", "more than"), and where they start."""
+    two = f"{cur.word(index - 2)} {cur.word(index - 1)}"
+    if two in _AT_LEAST or two in _AT_MOST or two in _APPROX:
+        return two, index - 2
+    one = cur.word(index - 1)
+    if one in _AT_LEAST or one in _AT_MOST or one in _APPROX:
+        return one, index - 1
+    return "", index
+
+
+def _head(cur: _Cursor, index: int) -> tuple[str, ...]:
+    words: list[str] = []
+    pos = index
+    if cur.word(pos) == "of" and cur.word(pos + 1) in ("them", "those", "these", "it"):
+        return ()
+    while len(words) < 3 and pos < len(cur.tokens):
+        word = cur.word(pos)
+        if not word[:1].isalpha():
+            break
+        if word not in _HEAD_SKIP:
+            words.append(word)
+        pos += 1
+    return tuple(words)
+
+
+def _read_date(cur: _Cursor, index: int) -> tuple[Figure, int] | None:
+    word = cur.word(index)
+    month = _MONTHS.get(word)
+    day: float | None = None
+    end = index + 1
+    start = index
+    if month:
+        skip = 2 if cur.word(index + 1) == "." else 1  # "Dec. 27"
+        following = cur.word(index + skip)
+        after = _number(following) if following[:1].isdigit() else None
+        if after is not None and 1 <= after <= 31 and "," not in following and not _is_year(following):
+            day, end = after, index + skip + 1
+    elif word[:1].isdigit() and "," not in word:
+        value = _number(word)
+        skip = 2 if cur.word(index + 1) == "of" else 1
+        month = _MONTHS.get(cur.word(index + skip))
+        if value is None or not month or not 1 <= value <= 31:
+            return None
+        day, end = value, index + skip + 1
+    else:
+        return None
+    if day is None and word == "may" and cur.word(index - 1) not in _MONTH_CONTEXT:
+        return None
+    if day is None and cur.word(index - 1) not in _MONTH_CONTEXT and not _is_year(cur.word(end)):
+        return None
+    if _is_year(cur.word(end)) or (cur.word(end) == "," and _is_year(cur.word(end + 1))):
+        end = end + 1 if _is_year(cur.word(end)) else end + 2
+    text_end = cur.spans[end - 1][1]
+    if day is None:
+        return Figure("month", month, month, "", cur.spans[start][0], text_end), end
+    value = month * 100 + day
+    return Figure("date", value, value, "", cur.spans[start][0], text_end), end
+
+
+def _is_year(word: str) -> bool:
+    return len(word) == 4 and word.isdigit() and 1900 <= int(word) <= 2100
+
+
+def _reads_as_year(cur: _Cursor, index: int, after: int) -> bool:
+    """A bare 1900-2100 is a year unless it plainly counts something ("2000 troops" after no preposition)."""
+    head = _head(cur, after)
+    return not head or cur.word(index - 1) in _YEAR_CONTEXT or not head[0].endswith("s")
+
+
+def _read_count(cur: _Cursor, index: int) -> tuple[Figure, int] | None:
+    word = cur.word(index)
+    if word in _VAGUE:
+        low, high = _VAGUE[word]
+        head = _head(cur, index + 2 if cur.word(index + 1) == "of" else index + 1)
+        span = (cur.spans[index][0], cur.spans[index][1])
+        return Figure("count", low, high, "", span[0], span[1], head, approximate=True), index + 1
+    number = _read_number(cur, index)
+    if number is None:
+        return None
+    low, pos = number
+    high = low
+    is_range_word = cur.word(pos) in ("-", "to") or (cur.word(pos) == "and" and cur.word(index - 1) == "between")
+    if is_range_word:
+        upper = _read_number(cur, pos + 1)
+        if upper is not None and upper[0] > low:
+            high, pos = upper
+            if high >= 1000 and low < 1000 and low * 1000 <= high:
+                low *= 1000  # "12-15 thousand"
+    if cur.word(pos) in ("am", "pm") or cur.word(pos) == ":":
+        return None
+    qualifier, start_index = _qualifier(cur, index)
+    kind = "count"
+    if cur.word(pos) == "%" or (cur.word(pos) == "per" and cur.word(pos + 1) == "cent") or cur.word(pos) == "percent":
+        kind = "percent"
+        pos += 2 if cur.word(pos) == "per" else 1
+    elif _is_year(word) and low == high and _reads_as_year(cur, index, pos):
+        return Figure("year", low, low, "", cur.spans[index][0], cur.spans[pos - 1][1]), pos
+    figure = Figure(
+        kind,
+        None if qualifier in _AT_MOST else low,
+        None if qualifier in _AT_LEAST else high,
+        "",
+        cur.spans[start_index][0],
+        cur.spans[pos - 1][1],
+        _head(cur, pos) if kind == "count" else (),
+        approximate=qualifier in _APPROX,
+    )
+    return figure, pos
+
+
+def extract_figures(folded: str) -> list[Figure]:
+    """Every figure and date in folded text, left to right, each with its span and value."""
+    matches = list(_TOKEN.finditer(folded))
+    cur = _Cursor([m.group(0) for m in matches], [m.span() for m in matches])
+    figures: list[Figure] = []
+    index = 0
+    while index < len(cur.tokens):
+        found = _read_date(cur, index) or _read_count(cur, index)
+        if found is None:
+            index += 1
+            continue
+        figure, index = found
+        text = folded[figure.start : figure.end]
+        figures.append(
+            Figure(
+                figure.kind, figure.low, figure.high, text, figure.start, figure.end, figure.head, figure.approximate
+            )
+        )
+    return figures
+
+
+def describe(figure: Figure) -> str:
+    """A figure as a person writes it: "June 26", "12,000-15,000", "about 10,000"."""
+    if figure.kind == "date" and figure.low is not None:
+        return f"{_MONTH_NAMES[int(figure.low) // 100]} {int(figure.low) % 100}"
+    if figure.kind == "month" and figure.low is not None:
+        return _MONTH_NAMES[int(figure.low)]
+    return figure.text
+
+
+def figures_of_kind(figures: Sequence[Figure], kind: str) -> list[Figure]:
+    return [figure for figure in figures if figure.kind == kind]

@@ -1,0 +1,201 @@
+"""The matcher's lexicon: name variants, synonyms, antonyms and cue words, read from TOML.
+
+The bundled `lexicon.toml` is the default; `load_lexicon(path)` merges a user's file over it, so users
+add variants without copying ours. Every entry is folded and stemmed once, here, with the same
+functions the matcher applies to claims, so entries and claims always compare alike.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from monitor.matching.text import fold_text, stem, word_tokens
+
+Phrase = tuple[str, ...]
+
+
+class LexiconError(ValueError):
+    """A lexicon file that cannot be read or has the wrong shape; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class PhraseSet:
+    """Phrases (stem sequences) with a value each, found in a stem sequence by longest match first."""
+
+    values: Mapping[Phrase, str]
+    longest: int
+    stemmed: bool = True  # phrases are stem sequences (else folded words, matched exactly)
+
+    @classmethod
+    def build(cls, entries: Iterable[tuple[str, str]], *, stemmed: bool = True) -> PhraseSet:
+        values: dict[Phrase, str] = {}
+        for text, value in entries:
+            words = word_tokens(fold_text(text))
+            phrase = tuple(stem(word) for word in words) if stemmed else tuple(words)
+            if phrase:
+                values.setdefault(phrase, value)
+        return cls(values, max((len(p) for p in values), default=0), stemmed)
+
+    def find(self, stems: Sequence[str]) -> Iterator[tuple[int, int, str]]:
+        """Yield (start, end, value) for non-overlapping matches, left to right, longest first.
+
+        `stems` are stems for a stemmed set, folded words otherwise."""
+        index = 0
+        total = len(stems)
+        while index < total:
+            for size in range(min(self.longest, total - index), 0, -1):
+                value = self.values.get(tuple(stems[index : index + size]))
+                if value is not None:
+                    yield index, index + size, value
+                    index += size
+                    break
+            else:
+                index += 1
+
+    def __contains__(self, phrase: object) -> bool:
+        return phrase in self.values
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Everything the matcher knows about words, as folded and stemmed lookup tables."""
+
+    variants: PhraseSet  # any spelling or synonym -> its canonical key
+    entity_keys: frozenset[str]  # canonical keys that name entities (people, places, weapons)
+    antonyms: Mapping[str, frozenset[str]]  # canonical key -> keys of its opposites
+    antonym_phrases: PhraseSet  # antonym words and phrases -> canonical key
+    negation: PhraseSet
+    negative_words: PhraseSet
+    not_cues: PhraseSet  # phrases that contain a cue word but are no cue ("false flag")
+    refutation: PhraseSet
+    planned: PhraseSet
+    done: PhraseSet
+    stages: tuple[tuple[str, str], ...]
+    stopwords: frozenset[str]  # stems
+    source: tuple[str, ...] = field(default=())
+
+
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    try:
+        if path is None:
+            text = resources.files("monitor.matching").joinpath("lexicon.toml").read_text("utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LexiconError(f"{path or 'bundled lexicon.toml'}: cannot read the lexicon: {exc}") from None
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `extra` over `base`: tables merge key by key, lists are extended, scalars replaced."""
+    merged = dict(base)
+    for key, value in extra.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, Mapping):
+            merged[key] = _merge(old, value)
+        elif isinstance(old, list) and isinstance(value, list):
+            merged[key] = old + [item for item in value if item not in old]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _strings(data: Mapping[str, Any], section: str, key: str, origin: str) -> list[str]:
+    value = data.get(section, {}).get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise LexiconError(f"{origin}: [{section}] {key} must be a list of strings")
+    return value
+
+
+def _pairs(data: Mapping[str, Any], section: str, key: str, origin: str) -> list[tuple[str, str]]:
+    value = data.get(section, {}).get(key, [])
+    pairs: list[tuple[str, str]] = []
+    for item in value if isinstance(value, list) else [None]:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(w, str) for w in item)):
+            raise LexiconError(f"{origin}: [{section}] {key} must be a list of [word, word] pairs")
+        pairs.append((item[0], item[1]))
+    return pairs
+
+
+def _key(text: str) -> str:
+    return " ".join(stem(word) for word in word_tokens(fold_text(text)))
+
+
+def _variant_entries(data: Mapping[str, Any], origin: str) -> tuple[list[tuple[str, str]], set[str]]:
+    entries: list[tuple[str, str]] = []
+    entity_keys: set[str] = set()
+    for section in ("names", "synonyms"):
+        for canonical, variants in data.get(section, {}).items():
+            if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+                raise LexiconError(f"{origin}: [{section}] {canonical} must be a list of strings")
+            key = _key(canonical)
+            if section == "names":
+                entity_keys.add(key)
+            entries.append((canonical, key))
+            entries.extend((variant, key) for variant in variants)
+    return entries, entity_keys
+
+
+def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
+    """Build a `Lexicon` from parsed TOML data (the shape of the bundled `lexicon.toml`)."""
+    variant_entries, entity_keys = _variant_entries(data, origin)
+    variants = PhraseSet.build(variant_entries)
+
+    def canonical(text: str) -> str:
+        stems = [stem(word) for word in word_tokens(fold_text(text))]
+        return " ".join(value for _, _, value in variants.find(stems)) or " ".join(stems)
+
+    opposites: dict[str, set[str]] = {}
+    antonym_entries: list[tuple[str, str]] = []
+    for left, right in _pairs(data, "antonyms", "pairs", origin):
+        left_key, right_key = canonical(left), canonical(right)
+        opposites.setdefault(left_key, set()).add(right_key)
+        opposites.setdefault(right_key, set()).add(left_key)
+        antonym_entries += [(left, left_key), (right, right_key)]
+    stopwords = frozenset(stem(fold_text(word)) for word in _strings(data, "stopwords", "words", origin))
+
+    def cue_set(section: str, key: str) -> PhraseSet:
+        # Cues are matched word for word: a stem would confuse "Denys" (a name) with "deny".
+        entries = ((text, fold_text(text)) for text in _strings(data, section, key, origin))
+        return PhraseSet.build(entries, stemmed=False)
+
+    return Lexicon(
+        variants=variants,
+        entity_keys=frozenset(entity_keys),
+        antonyms={key: frozenset(values) for key, values in opposites.items()},
+        antonym_phrases=PhraseSet.build(antonym_entries),
+        negation=cue_set("polarity", "negation"),
+        negative_words=cue_set("polarity", "negative_words"),
+        not_cues=cue_set("polarity", "not_cues"),
+        refutation=cue_set("polarity", "refutation"),
+        planned=cue_set("status", "planned"),
+        done=cue_set("status", "done"),
+        stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "stages", origin)),
+        stopwords=stopwords,
+        source=(origin,),
+    )
+
+
+def load_lexicon(path: Path | None = None) -> Lexicon:
+    """The bundled lexicon, with the TOML file at `path` (if given) merged over it.
+
+    Raises `LexiconError` for a file that cannot be read or parsed, or that has entries of the wrong shape.
+    """
+    data = _read_toml(None)
+    origin = "bundled lexicon.toml"
+    if path is not None:
+        data = _merge(data, _read_toml(path))
+        origin = str(path)
+    return build_lexicon(data, origin)
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The bundled lexicon, built once per process (it is immutable)."""
+    return load_lexicon()

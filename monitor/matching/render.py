@@ -1,0 +1,116 @@
+"""Match results for people and programs: DESIGN.md's JSON object, and the `monitor check` table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+from monitor.matching.model import BaselineClaimRef, MatchResult
+
+_VERDICT_COLOURS = {"repeated": "green", "updated": "yellow", "contradicted": "red", "none": "bright_black"}
+
+
+def _baseline_json(ref: BaselineClaimRef) -> dict[str, Any]:
+    return {
+        "claim_id": ref.claim_id,
+        "claim": ref.text,
+        "article": ref.article,
+        "published": ref.published.isoformat() if ref.published else None,
+        "external_id": ref.external_id,
+    }
+
+
+def result_to_json(result: MatchResult, *, top_k: int = 0) -> dict[str, Any]:
+    """The `monitor check --json` object for one result; with `top_k` > 0, also its best candidates."""
+    data: dict[str, Any] = {
+        "text": result.text,
+        "verdict": result.verdict,
+        "score": round(result.score, 1),
+        "baseline": _baseline_json(result.baseline) if result.baseline else None,
+        "evidence": result.evidence,
+    }
+    if top_k > 0:
+        data["candidates"] = [
+            {
+                "claim_id": candidate.ref.claim_id,
+                "external_id": candidate.ref.external_id,
+                "claim": candidate.ref.text,
+                "score": round(candidate.score, 1),
+            }
+            for candidate in result.candidates[:top_k]
+        ]
+    return data
+
+
+def _highlight(text: str, phrases: Iterable[str], *, color: bool, fg: str) -> str:
+    """Mark each phrase in text (case-insensitively): bold colour, or [[...]] without colour."""
+    wanted = sorted({p for p in phrases if p and p.strip()}, key=len, reverse=True)
+    if not wanted:
+        return text
+    pattern = re.compile("|".join(re.escape(p) for p in wanted), re.IGNORECASE)
+
+    def mark(match: re.Match[str]) -> str:
+        return click.style(match.group(0), fg=fg, bold=True) if color else f"[[{match.group(0)}]]"
+
+    return pattern.sub(mark, text)
+
+
+def _flip_words(evidence: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The words to highlight in (the new claim, the baseline claim)."""
+    new: list[str] = []
+    old: list[str] = []
+    for old_value, new_value in evidence.get("changed", []):
+        old.append(old_value)
+        new.append(new_value)
+    if "status" in evidence:
+        old.append(evidence["status"][0])
+        new.append(evidence["status"][1])
+    if "antonym" in evidence:
+        old.append(evidence["antonym"][0])
+        new.append(evidence["antonym"][1])
+    if "negated" in evidence:
+        (new if evidence.get("negated_in") == "new" else old).append(evidence["negated"])
+    return new, old
+
+
+def explain(result: MatchResult) -> str:
+    """The evidence of a result in words."""
+    evidence = result.evidence
+    parts: list[str] = []
+    if "negated" in evidence:
+        where = "the new claim" if evidence.get("negated_in") == "new" else "the baseline claim"
+        parts.append(f"negation {evidence['negated']!r} in {where}")
+    if "antonym" in evidence:
+        parts.append("opposite words: {!r} -> {!r}".format(*evidence["antonym"]))
+    for old, new in evidence.get("changed", []):
+        parts.append(f"figure changed: {old} -> {new}")
+    if "status" in evidence:
+        parts.append("status moved: {!r} -> {!r}".format(*evidence["status"]))
+    if evidence.get("shared_terms"):
+        parts.append("shared: " + ", ".join(evidence["shared_terms"]))
+    if "reason" in evidence:
+        parts.append(str(evidence["reason"]))
+    return "; ".join(parts) or "same proposition"
+
+
+def render_table(results: Sequence[MatchResult], *, color: bool) -> str:
+    """`monitor check` without --json: per claim, verdict and score, the two sentences with the changed
+    parts highlighted (ANSI colour, or [[...]] markers without), and the evidence in words."""
+    blocks: list[str] = []
+    for number, result in enumerate(results, start=1):
+        verdict = result.verdict.upper()
+        label = click.style(verdict, fg=_VERDICT_COLOURS[result.verdict], bold=True) if color else verdict
+        new_marks, old_marks = _flip_words(result.evidence)
+        lines = [f"{number}. {label}  score {result.score:.1f}"]
+        lines.append("   new:      " + _highlight(result.text, new_marks, color=color, fg="yellow"))
+        if result.baseline is not None:
+            ref = result.baseline
+            source = ", ".join(str(part) for part in (ref.article, ref.published) if part)
+            suffix = f"  (#{ref.claim_id}{', ' + source if source else ''})"
+            lines.append("   baseline: " + _highlight(ref.text, old_marks, color=color, fg="cyan") + suffix)
+        lines.append("   why:      " + explain(result))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")

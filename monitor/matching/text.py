@@ -1,0 +1,104 @@
+"""Low-level text folding, word splitting and stemming shared by the lexicon and the normaliser."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+# Letters whose diacritic makes a different letter in Cyrillic; folding them would merge distinct words.
+_KEEP_MARKS = frozenset("йёїўЙЁЇЎ")
+
+_PUNCTUATION = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": " - ",
+        "\u2015": " - ",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u2007": " ",
+        "\u200b": "",
+        "\u00ad": "",
+    }
+)
+# Contractions that carry a negation: spelled out so "doesn't" and "does not" look alike.
+_CONTRACTIONS = [
+    (re.compile(r"\bcan't\b"), "can not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bshan't\b"), "shall not"),
+    (re.compile(r"n't\b"), " not"),
+]
+# "S-400", "Tu-22M3", "MiG-31K": a short letter prefix joined to digits is one designation.
+_DESIGNATION = re.compile(r"\b([a-z]{1,3})-(?=\d)")
+# Addresses and social-media handles name no part of a claim ("pic.twitter.com/x", "@user").
+_ADDRESS = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*|(?<!\w)@\w+")
+_WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
+
+_ENGLISH = snowballstemmer.stemmer("english")
+_RUSSIAN = snowballstemmer.stemmer("russian")
+
+
+def _strip_marks(text: str) -> str:
+    out: list[str] = []
+    for char in text:
+        if char.isascii() or char in _KEEP_MARKS:
+            out.append(char)
+            continue
+        decomposed = unicodedata.normalize("NFD", char)
+        out.append("".join(c for c in decomposed if not unicodedata.combining(c)))
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def fold_text(text: str) -> str:
+    """Fold text for comparison: NFKC, plain quotes and dashes, plain spaces, case, Latin diacritics.
+
+    Negated contractions are spelled out ("doesn't" -> "does not"), weapon designations joined
+    ("S-400" -> "s400"), web addresses and @handles dropped. Whitespace is collapsed.
+    """
+    text = text.translate(_PUNCTUATION)
+    if "/" in text or "@" in text or "www." in text:
+        text = _ADDRESS.sub(" ", text)
+    if not text.isascii():
+        text = _strip_marks(unicodedata.normalize("NFKC", text).translate(_PUNCTUATION))
+    text = text.casefold()
+    if "'" in text:
+        for pattern, replacement in _CONTRACTIONS:
+            text = pattern.sub(replacement, text)
+    text = _DESIGNATION.sub(r"\1", text)
+    return " ".join(text.split())
+
+
+def word_tokens(folded: str) -> list[str]:
+    """The words of folded text; numbers keep their separators ("12,000", "10.5")."""
+    return _WORD.findall(folded)
+
+
+@lru_cache(maxsize=262_144)
+def stem(word: str) -> str:
+    """The stem of one folded word (English or Russian Snowball by script); numbers lose separators."""
+    if word[:1].isdigit():
+        return word.replace(",", "")
+    if word.isascii():
+        return str(_ENGLISH.stemWord(word))
+    if any("\u0400" <= char <= "\u04ff" for char in word):
+        return str(_RUSSIAN.stemWord(word))
+    return word

@@ -1,0 +1,138 @@
+"""Normalisation: figures as values, dates in either order, name variants in any script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.matching import analyze_claim, default_lexicon, normalize_text
+from monitor.matching.figures import extract_figures
+from monitor.matching.text import fold_text
+
+
+def figures(text: str) -> list[tuple[str, float | None, float | None]]:
+    return [(f.kind, f.low, f.high) for f in extract_figures(fold_text(text))]
+
+
+def terms(text: str) -> tuple[str, ...]:
+    return analyze_claim(text, default_lexicon()).terms
+
+
+def test_fold_text_plain_quotes_spaces_case_and_diacritics() -> None:
+    assert fold_text("“Lukašenka’s”\u00a0Army\u2014now") == '"lukasenka\'s" army - now'
+    assert fold_text("It doesn’t and can’t") == "it does not and can not"
+    assert fold_text("S-400 and Tu-22M3") == "s400 and tu22m3"
+
+
+def test_fold_keeps_cyrillic_letters_whose_marks_matter() -> None:
+    assert fold_text("Київ") == "київ"
+    assert fold_text("Лукашенко") == "лукашенко"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("twenty rockets hit the village", [("count", 20, 20)]),
+        ("twenty-five rockets", [("count", 25, 25)]),
+        ("about nine thousand soldiers", [("count", 9000, 9000)]),
+        ("a thousand volunteers", [("count", 1000, 1000)]),
+        ("10.5 thousand military personnel", [("count", 10500, 10500)]),
+        ("9,000 troops", [("count", 9000, 9000)]),
+        ("2 million people", [("count", 2_000_000, 2_000_000)]),
+    ],
+)
+def test_numbers_in_digits_and_words_are_values(text: str, expected: list[tuple[str, float, float]]) -> None:
+    assert figures(text) == expected
+
+
+def test_ranges_in_all_spellings() -> None:
+    assert figures("only around 12,000-15,000 troops") == [("count", 12000, 15000)]
+    assert figures("between 100,000 and 150,000 volunteers") == [("count", 100000, 150000)]
+    assert figures("12 to 15 thousand troops") == [("count", 12000, 15000)]
+
+
+def test_bounds_and_vague_amounts() -> None:
+    assert figures("more than a thousand Belarusians") == [("count", 1000, None)]
+    assert figures("fewer than 500 soldiers") == [("count", None, 500)]
+    kind, low, high = figures("dozens of Belarusian soldiers")[0]
+    assert kind == "count" and low is not None and high is not None and low < 100 < high
+
+
+def test_dates_in_both_orders_are_one_value() -> None:
+    assert figures("on June 26") == figures("on 26 June") == figures("on 26th of June") == [("date", 626, 626)]
+    assert figures("on Dec. 27, 2022") == [("date", 1227, 1227)]
+    assert terms("came under fire on June 26") == terms("came under fire on 26 June")
+
+
+def test_russian_and_ukrainian_month_names() -> None:
+    assert figures("26 июня") == [("date", 626, 626)]
+    assert figures("26 червня") == [("date", 626, 626)]
+
+
+def test_may_is_a_month_only_where_it_reads_as_one() -> None:
+    assert figures("In May, Lukashenko said") == [("month", 5, 5)]
+    assert figures("Belarus may join the war") == []
+
+
+def test_years_and_times_are_not_counts() -> None:
+    assert figures("in 2023 the Kremlin may decide") == [("year", 2023, 2023)]
+    assert [kind for kind, _, _ in figures("around 5 am on June 25")] == ["date"]
+
+
+def test_approximate_figures_allow_a_little_either_way() -> None:
+    (about,) = extract_figures(fold_text("about 10,000 troops"))
+    (exact,) = extract_figures(fold_text("9,000 troops"))
+    (close,) = extract_figures(fold_text("10,200 troops"))
+    assert not about.compatible(exact)
+    assert about.compatible(close)
+
+
+def test_number_words_and_digits_normalise_alike() -> None:
+    assert terms("twenty rockets targeted Desna") == terms("20 rockets targeted Desna")
+    assert terms("nine thousand troops") == terms("9,000 troops")
+
+
+@pytest.mark.parametrize(
+    ("variant", "canonical"),
+    [
+        ("Kiev", "Kyiv"),
+        ("Київ", "Kyiv"),
+        ("Киев", "Kyiv"),
+        ("Chernigiv", "Chernihiv"),
+        ("Lukashenka", "Lukashenko"),
+        ("Лукашенко", "Lukashenko"),
+        ("the Belarusian leader", "Lukashenko"),
+        ("Mazyr", "Mozyr"),
+        ("Belorussia", "Belarus"),
+        ("Беларусь", "Belarus"),
+        ("Білорусь", "Belarus"),
+    ],
+)
+def test_name_variants_map_to_one_term(variant: str, canonical: str) -> None:
+    assert terms(f"{variant} said") == terms(f"{canonical} said")
+
+
+def test_stopwords_and_inflections_do_not_count() -> None:
+    assert normalize_text("The troops were deployed", default_lexicon()) == normalize_text(
+        "troop deployment", default_lexicon()
+    )
+
+
+def test_user_lexicon_extends_the_bundled_one(tmp_path: Path) -> None:
+    from monitor.matching import load_lexicon
+
+    path = tmp_path / "extra.toml"
+    path.write_text('[names]\nasipovichy = ["osipovichi", "асиповичи"]\n', encoding="utf-8")
+    lexicon = load_lexicon(path)
+    assert analyze_claim("Osipovichi camp", lexicon).terms == analyze_claim("Asipovichy camp", lexicon).terms
+    assert analyze_claim("Kiev", lexicon).terms == analyze_claim("Kyiv", lexicon).terms
+
+
+def test_a_broken_lexicon_file_is_a_clear_error(tmp_path: Path) -> None:
+    from monitor.matching import LexiconError, load_lexicon
+
+    path = tmp_path / "bad.toml"
+    path.write_text("[names]\nkyiv = 3\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"bad\.toml.*kyiv"):
+        load_lexicon(path)
