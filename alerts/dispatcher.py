@@ -30,6 +30,7 @@ from alerts.outbox import (
     last_sent_per_baseline_claim,
     mark_failed,
     mark_sent,
+    release_held_alerts,
     reschedule,
     retry_alert,
 )
@@ -172,6 +173,7 @@ class OutboxDispatcher:
         """One pass: claim what is due now, deliver it batch by batch, and report each batch."""
         report = DispatchReport()
         with session_scope(self.engine) as session:
+            release_held_alerts(session, channels=sorted(self.channels), now=self.clock())
             claimed = claim_due_alerts(
                 session,
                 now=self.clock(),

@@ -11,6 +11,7 @@ pipelines or two dispatchers can never make a second row.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,9 @@ from monitor.textfold import fold
 
 EMAIL = "email"
 SLACK = "slack"
+# With no channel configured, alerts are kept under this name: no dispatcher claims them, `alerts list` and
+# the digest show them, and the first dispatcher with a real channel releases them to it.
+HELD = "held"
 NO_CHANNEL_NOTICE = (
     "no alert channel configured (set MONITOR_SMTP_HOST, MONITOR_EMAIL_FROM and MONITOR_EMAIL_TO, "
     "or MONITOR_SLACK_WEBHOOK_URL); alerts stay in the outbox"
@@ -55,6 +59,51 @@ def configured_channels(settings: Settings) -> list[str]:
     if settings.slack_webhook_url is not None:
         channels.append(SLACK)
     return channels
+
+
+def enqueue_channels(settings: Settings) -> list[str]:
+    """Where new alerts go: the configured channels, or the held queue when there is none."""
+    return configured_channels(settings) or [HELD]
+
+
+def release_held_alerts(session: Session, *, channels: Sequence[str], now: datetime) -> int:
+    """Re-address held alerts to `channels` (one row per channel, as usual); return how many were held."""
+    held = list(session.execute(select(Alert).where(col(Alert.channel) == HELD)).scalars())
+    if not held or not channels:
+        return 0
+    rows = [
+        {
+            "channel": channel,
+            "match_id": alert.match_id,
+            "digest_id": alert.digest_id,
+            "crawl_run_id": alert.crawl_run_id,
+            "status": AlertStatus.pending.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": alert.created_at,
+        }
+        for alert in held
+        for channel in channels
+    ]
+    _insert(session, rows)
+    for alert in held:
+        session.delete(alert)
+    session.flush()
+    return len(held)
+
+
+def match_alert_hook(channels: Sequence[str]) -> functools.partial[None]:
+    """The crawl pipeline's `on_matches` hook: outbox rows in the same transaction as the matches.
+
+    A partial of a module-level function, so it pickles into the crawl's child process.
+    """
+    return functools.partial(_enqueue_from_pipeline, channels=tuple(channels))
+
+
+def _enqueue_from_pipeline(
+    session: Session, matches: Sequence[Match], crawl_run_id: int | None, *, channels: Sequence[str]
+) -> None:
+    enqueue_match_alerts(session, matches=matches, channels=channels, crawl_run_id=crawl_run_id)
 
 
 def no_channel_notice(settings: Settings) -> str | None:

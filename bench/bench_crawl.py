@@ -1,0 +1,223 @@
+"""Crawl throughput: the full pipeline against a bare Scrapy spider that only fetches, on the same local site.
+
+The site (its own process, 127.0.0.1) serves one RSS feed linking N realistic article pages of about 40 KB
+each, every one on topic and different. Both crawls run with the same concurrency and no AutoThrottle, so
+the ratio measures what fetch -> extract -> filter -> claims -> match -> store costs over fetching alone.
+Run: `.venv/bin/python bench/bench_crawl.py [--pages 2000] [--quick]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from _common import Figures
+
+from monitor.baseline_store import load_bundled_baseline
+from monitor.crawl import CrawlLimits, run_crawl
+from monitor.sources import add_source
+from monitor.storage.engine import make_engine, migrate, session_scope
+from monitor.watchlist import install_default_watch_terms
+
+_WORDS = [
+    "border",
+    "troops",
+    "exercise",
+    "officials",
+    "ministry",
+    "reported",
+    "according",
+    "statement",
+    "region",
+    "forces",
+    "military",
+    "government",
+    "said",
+    "week",
+    "month",
+    "defence",
+    "analysts",
+    "security",
+    "talks",
+    "negotiations",
+    "units",
+    "deployment",
+    "training",
+    "railway",
+    "equipment",
+    "convoy",
+    "sanctions",
+    "economy",
+    "refinery",
+    "pipeline",
+    "village",
+    "checkpoint",
+    "brigade",
+    "airfield",
+]
+_PLACES = ["Belarus", "Minsk", "Kyiv", "Ukraine", "Mozyr", "Gomel", "Brest", "Chernihiv"]
+BENCH_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 32,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+    "DOWNLOAD_DELAY": 0,
+}
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(_WORDS) for _ in range(rng.randint(12, 22))]
+    words.insert(rng.randint(0, len(words)), rng.choice(_PLACES))
+    return " ".join(words).capitalize() + f" on {rng.randint(1, 28)} May, with {rng.randint(2, 90) * 100} people."
+
+
+def article_page(number: int) -> bytes:
+    """Article `number`: about 40 KB of HTML, 30 sentences (4 KB) of article text, the rest navigation,
+    scripts and metadata, as on a real news site."""
+    rng = random.Random(number)
+    paragraphs = "\n".join(f"<p>{' '.join(_sentence(rng) for _ in range(3))}</p>" for _ in range(10))
+    menu = "".join(f'<li><a href="/section/{i}">Section {i} of the site</a></li>' for i in range(120))
+    script = "<script>var config = {" + ",".join(f'"k{i}": {i}' for i in range(1800)) + "};</script>"
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Story {number} about Belarus</title>"
+        "<meta property='article:published_time' content='2024-05-14T09:30:00+00:00'>"
+        f"{script}</head><body><nav><ul>{menu}</ul></nav><main><article><h1>Story {number} about Belarus</h1>"
+        f"{paragraphs}</article></main><footer>© Bench News</footer></body></html>"
+    ).encode()
+
+
+def _feed(base: str, pages: int) -> bytes:
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{base}/news/2024/05/story-{n}</link></item>" for n in range(pages)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench</title>{items}</channel></rss>'.encode()
+
+
+def serve_site(pages: int, ready: Connection) -> None:
+    """Child process: serve the bench site until killed; send the base URL once listening."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def do_GET(self) -> None:
+            if self.path == "/feed.rss":
+                body, kind = _feed(base, pages), "application/rss+xml"
+            elif self.path.startswith("/news/2024/05/story-"):
+                body, kind = article_page(int(self.path.rsplit("-", 1)[1])), "text/html; charset=utf-8"
+            elif self.path == "/robots.txt":
+                body, kind = b"User-agent: *\nAllow: /\n", "text/plain"
+            else:
+                body, kind = b"not found", "text/plain"
+            self.send_response(200 if not body.startswith(b"not found") else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    ready.send(base)
+    server.serve_forever()
+
+
+def bare_crawl(feed_url: str, result: Connection) -> None:
+    """Child process: a Scrapy spider that fetches the feed's pages and does nothing with them."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.run import scrapy_settings
+
+    class BareSpider(scrapy.Spider):
+        name = "bare"
+        fetched = 0
+
+        async def start(self) -> Any:
+            yield scrapy.Request(feed_url, callback=self.parse_feed)
+
+        def parse_feed(self, response: Any) -> Iterator[scrapy.Request]:
+            for link in response.xpath("//item/link/text()").getall():
+                yield scrapy.Request(link, callback=self.parse_page)
+
+        def parse_page(self, response: Any) -> None:
+            BareSpider.fetched += 1
+
+    settings = scrapy_settings(CrawlLimits(extra_settings=BENCH_SETTINGS))
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    started = time.perf_counter()
+    process = CrawlerProcess(settings)
+    process.crawl(BareSpider)
+    process.start()
+    result.send((BareSpider.fetched, time.perf_counter() - started))
+
+
+def _run_bare(feed_url: str) -> tuple[int, float]:
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=bare_crawl, args=(feed_url, sender))
+    process.start()
+    sender.close()
+    fetched, seconds = receiver.recv()
+    process.join()
+    return fetched, seconds
+
+
+def _run_pipeline(feed_url: str, folder: Path) -> tuple[int, float]:
+    engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_bundled_baseline(session)
+        install_default_watch_terms(session)
+        add_source(session, url=feed_url, kind="feed")
+    started = time.perf_counter()
+    summary = run_crawl(engine, limits=CrawlLimits(extra_settings=BENCH_SETTINGS, progress_every=10**9))
+    seconds = time.perf_counter() - started
+    if summary.error or summary.report.errors:
+        print(f"bench_crawl: the crawl reported {summary.error or summary.report.errors[:3]}", file=sys.stderr)
+    return summary.report.articles.get("new", 0), seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true", help="300 pages")
+    args = parser.parse_args()
+    pages = 300 if args.quick else args.pages
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    site = context.Process(target=serve_site, args=(pages, sender), daemon=True)
+    site.start()
+    feed_url = receiver.recv() + "/feed.rss"
+    try:
+        bare_pages, bare_seconds = _run_bare(feed_url)
+        with tempfile.TemporaryDirectory() as folder:
+            stored, pipeline_seconds = _run_pipeline(feed_url, Path(folder))
+    finally:
+        site.kill()
+    bare_rate, pipeline_rate = bare_pages / bare_seconds, stored / pipeline_seconds
+    # ru_maxrss of children is the largest terminated child (KB on Linux): the crawl or its article worker.
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    figures = Figures()
+    figures.add("crawl.pages", float(pages), "pages", digits=0)
+    figures.add("crawl.bare_pages_per_s", bare_rate, "pages/s", digits=1)
+    figures.add("crawl.pipeline_pages_per_s", pipeline_rate, "pages/s", digits=1)
+    figures.add("crawl.pipeline_vs_bare", pipeline_rate / bare_rate, "ratio", digits=2)
+    figures.add("crawl.peak_memory", peak_mb, "MB", digits=0)
+    figures.save()
+    return 0 if stored == pages == bare_pages else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""Article extraction from fetched HTML: decoding, canonical URL, main text and metadata.
+
+Pure functions over bytes and strings (no Scrapy, no I/O), so they are tested on saved pages and measured
+on the article-extraction benchmark (`bench/bench_extraction.py`). The main text comes from trafilatura,
+tuned towards precision: a navigation line or "related" list that slips into the text becomes a false claim.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import charset_normalizer
+import lxml.html
+import trafilatura
+from lxml.etree import ParserError
+
+__all__ = [
+    "ExtractedPage",
+    "canonical_url",
+    "decode_html",
+    "detect_language",
+    "extract_article",
+    "strip_tracking",
+]
+
+# Query parameters that only say how a reader arrived; two links differing in them are the same article.
+_TRACKING_PREFIXES = ("utm_", "at_", "mc_", "pk_", "hsa_", "_hs", "oly_", "ns_")
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "ysclid",
+        "igshid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        "ocid",
+        "cmpid",
+        "s_cid",
+        "ncid",
+        "sr_share",
+        "mkt_tok",
+        "spm",
+        "vero_id",
+        "rb_clickid",
+        "wt_mc",
+        "wt.mc_id",
+        "icid",
+        "ito",
+        "ref",
+    }
+)
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+# Encoding sniffing looks at this much of the body: enough text to tell windows-1251 from KOI8-R.
+_SNIFF_BYTES = 64 * 1024
+
+# Fewer words than this is a stub, a paywall teaser or a link list, not an article.
+MIN_ARTICLE_WORDS = 10
+
+# Letters that only Ukrainian or only Belarusian among the Cyrillic-script languages we follow use.
+_UKRAINIAN_LETTERS = frozenset("іїєґ")
+_BELARUSIAN_LETTERS = frozenset("ў")
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """What extraction found in one article page; `text` is never empty."""
+
+    url: str
+    canonical_url: str
+    title: str | None
+    text: str
+    author: str | None
+    published: datetime | None
+    language: str | None
+    sitename: str | None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# URLs
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def strip_tracking(url: str) -> str:
+    """`url` without tracking parameters (utm_*, fbclid, gclid, ...) and fragment; scheme and host lowercased.
+
+    Other parameters keep their order, so `?id=5&page=2` stays a distinct article address.
+    """
+    parts = urlsplit(url.strip())
+    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(name)]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query, doseq=True), ""))
+
+
+def canonical_url(page_url: str, html: str | lxml.html.HtmlElement) -> str:
+    """The page's `rel=canonical` address (tracking parameters stripped), else `page_url` stripped.
+
+    A canonical that points at a site's front page from an inner page is a CMS mistake, not a claim that
+    every article is the front page, so it is ignored, as are non-http(s) ones.
+    """
+    tree = html if isinstance(html, lxml.html.HtmlElement) else _parse(html)
+    fallback = strip_tracking(page_url)
+    if tree is None:
+        return fallback
+    for href in tree.xpath('//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href'):
+        candidate = urljoin(page_url, str(href).strip())
+        parts = urlsplit(candidate)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            continue
+        if parts.path in ("", "/") and urlsplit(page_url).path not in ("", "/"):
+            continue
+        return strip_tracking(candidate)
+    return fallback
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Decoding
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def _decode_strict(body: bytes, encoding: str | None) -> str | None:
+    if encoding is None:
+        return None
+    try:
+        return body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """Decode an HTML body: byte-order mark, then a declared charset (header, then `<meta>`) that fits,
+    then UTF-8, then detection from the bytes (windows-1251, KOI8-R, ... pages often declare nothing).
+
+    Never raises: a body no encoding fits is decoded with replacement characters.
+    """
+    for bom, bom_encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(bom_encoding, errors="replace")
+    header_match = _HEADER_CHARSET_RE.search(content_type or "")
+    meta_match = _META_CHARSET_RE.search(body[:4096])
+    declared = [
+        _codec(header_match.group(1) if header_match else None),
+        _codec(meta_match.group(1).decode("ascii", "ignore") if meta_match else None),
+    ]
+    for candidate in (*declared, "utf-8"):
+        decoded = _decode_strict(body, candidate)
+        if decoded is not None:
+            return decoded
+    best = charset_normalizer.from_bytes(body[:_SNIFF_BYTES]).best()
+    encoding = best.encoding if best is not None else (declared[0] or declared[1] or "windows-1252")
+    return body.decode(encoding, errors="replace")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Language
+
+
+def _language_tag(value: str | None) -> str | None:
+    if not value:
+        return None
+    primary = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def detect_language(text: str) -> str | None:
+    """A best guess from the script alone: `uk`, `be` or `ru` for Cyrillic, `en` for Latin, else None.
+
+    Used only where the page does not declare its language; it is a coarse fallback, not a classifier.
+    """
+    sample = text[:5000].lower()
+    cyrillic = sum(1 for char in sample if "\u0400" <= char <= "\u04ff")
+    latin = sum(1 for char in sample if "a" <= char <= "z")
+    if cyrillic == 0 and latin == 0:
+        return None
+    if cyrillic > latin:
+        letters = set(sample)
+        if letters & _UKRAINIAN_LETTERS - {"і"} or ("і" in letters and "ы" not in letters):
+            return "uk"
+        if letters & _BELARUSIAN_LETTERS:
+            return "be"
+        return "ru"
+    return "en"
+
+
+def _declared_language(tree: lxml.html.HtmlElement) -> str | None:
+    for xpath in (
+        "/html/@lang",
+        "/html/@xml:lang",
+        '//meta[@http-equiv="content-language" or @http-equiv="Content-Language"]/@content',
+        '//meta[@property="og:locale"]/@content',
+    ):
+        for value in tree.xpath(xpath):
+            tag = _language_tag(str(value))
+            if tag:
+                return tag
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Metadata
+
+
+def _parse(html: str) -> lxml.html.HtmlElement | None:
+    try:
+        return lxml.html.document_fromstring(html)
+    except (ParserError, ValueError):
+        return None
+
+
+def _parse_datetime(value: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value[:10]), datetime.min.time())
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _meta_published(tree: lxml.html.HtmlElement) -> datetime | None:
+    for xpath in (
+        '//meta[@property="article:published_time"]/@content',
+        '//meta[@itemprop="datePublished"]/@content',
+        '//meta[@name="pubdate" or @name="publishdate" or @name="date"]/@content',
+        "//time[@datetime]/@datetime",
+    ):
+        for value in tree.xpath(xpath):
+            parsed = _parse_datetime(str(value))
+            if parsed is not None:
+                return parsed
+    return None
+
+
+def _clean_text(text: str) -> str:
+    # NFC so that the same letter stored from two pages compares equal; trailing spaces per line removed.
+    lines = (line.strip() for line in unicodedata.normalize("NFC", text).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def extract_article(html: str, url: str) -> ExtractedPage | None:
+    """Extract the main text and metadata of an article page at `url`; None when it has no main text
+    (fewer than `MIN_ARTICLE_WORDS` words)."""
+    tree = _parse(html)
+    if tree is None:
+        return None
+    # Read what trafilatura does not keep before it prunes the tree.
+    canonical = canonical_url(url, tree)
+    declared_language = _declared_language(tree)
+    meta_published = _meta_published(tree)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        # The page's own date metadata was read above; htmldate's search of the whole text is slow.
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    text = _clean_text(getattr(document, "text", None) or "") if document is not None else ""
+    if len(text.split()) < MIN_ARTICLE_WORDS:
+        return None
+    return ExtractedPage(
+        url=url,
+        canonical_url=canonical,
+        title=(getattr(document, "title", None) or "").strip() or None,
+        text=text,
+        author=(getattr(document, "author", None) or "").strip()[:500] or None,
+        published=meta_published or _parse_datetime(getattr(document, "date", None) or ""),
+        language=declared_language or detect_language(text),
+        sitename=(getattr(document, "sitename", None) or "").strip() or None,
+    )

@@ -1,0 +1,336 @@
+"""`NewsSpider`: one crawl run over many sources of mixed kinds (feeds, news sitemaps, section pages).
+
+For each source it fetches the source document with conditional GET, finds article links in it, drops
+the ones already stored (asking the database before any article is requested), and fetches the rest. Every
+failure becomes an error entry (source, address, reason) in the tally; none stops the crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import scrapy
+from lxml import etree
+from scrapy.http import Response
+from scrapy.utils.gz import gunzip
+from twisted.python.failure import Failure
+
+from spiders.extraction import strip_tracking
+from spiders.failures import describe_failure
+from spiders.items import FetchedArticle
+from spiders.job import CrawlJob, SourceSpec
+from spiders.tally import CrawlTally
+
+StoredUrls = Callable[[Sequence[str]], set[str]]
+
+# Path segments of listing and service pages, never articles.
+_NOT_ARTICLE_SEGMENTS = frozenset(
+    {
+        "tag", "tags", "category", "categories", "topic", "topics", "author", "authors", "about", "contact",
+        "contacts", "login", "signin", "logout", "register", "subscribe", "subscription", "search", "privacy",
+        "terms", "rss", "feed", "feeds", "page", "archive", "video", "photo", "gallery", "live", "sitemap",
+    }
+)  # fmt: skip
+_NOT_ARTICLE_SUFFIXES = (
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".xml", ".rss", ".css", ".js", ".zip", ".mp3",
+    ".mp4", ".ico", ".json", ".txt",
+)  # fmt: skip
+_DATE_PATH_RE = re.compile(r"/(19|20)\d{2}/\d{1,2}(/|$)|/(19|20)\d{2}-\d{2}-\d{2}")
+_LONG_NUMBER_RE = re.compile(r"\d{5,}")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def looks_like_article(url: str, section_url: str) -> bool:
+    """Whether a link found on a section page looks like an article of the same site.
+
+    Articles have a dated path, a long numeric id, or a long hyphenated slug; tag, author and service
+    pages, media files and other sites do not count.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or _host(url) != _host(section_url):
+        return False
+    path = parts.path.rstrip("/")
+    if not path or path == urlsplit(section_url).path.rstrip("/") or path.lower().endswith(_NOT_ARTICLE_SUFFIXES):
+        return False
+    segments = [segment.lower() for segment in path.split("/") if segment]
+    if any(segment in _NOT_ARTICLE_SEGMENTS for segment in segments):
+        return False
+    slug = segments[-1].removesuffix(".html").removesuffix(".htm")
+    return bool(_DATE_PATH_RE.search(path) or _LONG_NUMBER_RE.search(slug) or slug.count("-") >= 3)
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawls the sources of one `CrawlJob`, yielding a `FetchedArticle` per new article page."""
+
+    name = "news"
+
+    def __init__(self, *, job: CrawlJob, tally: CrawlTally, stored_urls: StoredUrls, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job = job
+        self.tally = tally
+        self.stored_urls = stored_urls
+        self._requested: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Any]:
+        for source in self.job.sources:
+            self.tally.source(source.id)
+            yield self._source_request(source)
+
+    # -- requests -------------------------------------------------------------------------------------
+
+    def _source_request(self, source: SourceSpec) -> scrapy.Request:
+        headers = {}
+        if source.etag:
+            headers["If-None-Match"] = source.etag
+        if source.last_modified:
+            headers["If-Modified-Since"] = source.last_modified
+        callback = {"feed": self.parse_feed, "sitemap": self.parse_sitemap}.get(source.kind, self.parse_section)
+        return scrapy.Request(
+            source.url,
+            callback=callback,
+            errback=self.on_error,
+            headers=headers,
+            dont_filter=True,
+            meta={"source": source, "role": "source", "handle_httpstatus_list": [304]},
+        )
+
+    def _article_requests(
+        self, source: SourceSpec, links: Iterable[tuple[str, dict[str, Any]]]
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the links not stored yet and not requested earlier in this run."""
+        wanted: dict[str, dict[str, Any]] = {}
+        for link, extra in links:
+            url = strip_tracking(link)
+            if url not in self._requested and url not in wanted:
+                wanted[url] = extra
+        known = self.stored_urls(list(wanted)) if wanted else set()
+        self.tally.skipped_known(len(known))
+        self.tally.source(source.id).articles_found += len(wanted)
+        for url, extra in wanted.items():
+            if url in known:
+                continue
+            self._requested.add(url)
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.on_error,
+                # Deduplicated above; Scrapy's filter would also silently drop a redirect loop's repeat.
+                dont_filter=True,
+                meta={"source": source, "role": "article", **extra},
+            )
+
+    def _source_fetched(self, response: Response) -> bool:
+        """Count the page and record the validators; False when the source is unchanged (304)."""
+        source: SourceSpec = response.meta["source"]
+        self.tally.page_fetched()
+        outcome = self.tally.source(source.id)
+        if response.status == 304:
+            outcome.status = "not_modified"
+            outcome.etag, outcome.last_modified = source.etag, source.last_modified
+            return False
+        if response.meta.get("role") == "source":
+            outcome.etag = _header(response, b"ETag")
+            outcome.last_modified = _header(response, b"Last-Modified")
+        return True
+
+    # -- callbacks ------------------------------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """RSS, Atom or RDF: every item's link (items without one are reported)."""
+        if not self._source_fetched(response):
+            return
+        source: SourceSpec = response.meta["source"]
+        feed = feedparser.parse(
+            response.body,
+            response_headers={
+                "content-location": response.url,
+                "content-type": _header(response, b"Content-Type") or "application/xml",
+            },
+        )
+        problem = _feed_problem(feed)
+        entries = list(feed.entries)
+        if problem:
+            # Entries with neither title nor link are debris of the break, not items.
+            entries = [entry for entry in entries if entry.get("link") or entry.get("title")]
+            if not entries:
+                self._report(response.meta, response.url, problem, source_failed=True)
+                return
+            self._report(response.meta, response.url, f"{problem}; {len(entries)} items read before it")
+        links = []
+        for entry in entries:
+            link = _entry_link(entry)
+            if not link:
+                title = _text(entry.get("title"))[:80] or "untitled"
+                self._report(response.meta, response.url, f"feed item without a link: {title!r}")
+                continue
+            published = entry.get("published_parsed") or entry.get("updated_parsed")
+            extra: dict[str, Any] = {
+                "feed_title": _text(entry.get("title")) or None,
+                "feed_published": datetime(*published[:6]).replace(tzinfo=UTC) if published else None,
+            }
+            links.append((urljoin(response.url, link), extra))
+        yield from self._article_requests(source, links)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """A news sitemap or a sitemap index; entries last modified before the source's `since` are skipped."""
+        if not self._source_fetched(response):
+            return
+        source: SourceSpec = response.meta["source"]
+        try:
+            root = _sitemap_root(response.body, self.settings.getint("DOWNLOAD_MAXSIZE"))
+        except ValueError as exc:
+            self._report(response.meta, response.url, str(exc), source_failed=response.meta["role"] == "source")
+            return
+        kind = etree.QName(root).localname
+        entries = list(_sitemap_entries(root, "sitemap" if kind == "sitemapindex" else "url"))
+        fresh = [(loc, when) for loc, when in entries if not (source.since and when and when < source.since)]
+        if kind == "sitemapindex":
+            for loc, _when in fresh:
+                yield scrapy.Request(
+                    urljoin(response.url, loc),
+                    callback=self.parse_sitemap,
+                    errback=self.on_error,
+                    meta={"source": source, "role": "sitemap"},
+                )
+            return
+        links = [(urljoin(response.url, loc), {"feed_published": when}) for loc, when in fresh]
+        yield from self._article_requests(source, links)
+
+    def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
+        """A section or tag page: links within the site that look like articles."""
+        if not self._source_fetched(response):
+            return
+        source: SourceSpec = response.meta["source"]
+        if not _is_html(response):
+            self._report(response.meta, response.url, "not an HTML page", source_failed=True)
+            return
+        hrefs = response.css("a::attr(href)").getall()
+        links = [urljoin(response.url, href) for href in hrefs]
+        yield from self._article_requests(source, [(u, {}) for u in links if looks_like_article(u, source.url)])
+
+    def parse_article(self, response: Response) -> Iterator[FetchedArticle]:
+        self.tally.page_fetched()
+        if not response.body.strip():
+            self._report(response.meta, response.url, "empty body")
+            return
+        if not _is_html(response):
+            content_type = _header(response, b"Content-Type") or "no Content-Type"
+            self._report(response.meta, response.url, f"not an HTML page ({content_type})")
+            return
+        source: SourceSpec = response.meta["source"]
+        redirects = response.meta.get("redirect_urls") or [response.url]
+        yield FetchedArticle(
+            url=redirects[0],
+            final_url=response.url,
+            body=response.body,
+            content_type=_header(response, b"Content-Type"),
+            source_id=source.id,
+            source_url=source.url,
+            outlet=source.outlet,
+            language=source.language,
+            feed_title=response.meta.get("feed_title"),
+            feed_published=response.meta.get("feed_published"),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        reason, transient = describe_failure(failure, request, self.settings)
+        # The address as found in the source, not where redirects ended.
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        self._report(request.meta, url, reason, transient=transient, source_failed=request.meta.get("role") == "source")
+
+    def _report(
+        self, meta: dict[str, Any], url: str, reason: str, *, transient: bool = False, source_failed: bool = False
+    ) -> None:
+        source: SourceSpec | None = meta.get("source")
+        self.tally.error(
+            source_id=source.id if source else None,
+            source_url=source.url if source else "",
+            url=url,
+            reason=reason,
+            transient=transient,
+            source_failed=source_failed,
+        )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1").strip() if value else None
+
+
+def _is_html(response: Response) -> bool:
+    content_type = (_header(response, b"Content-Type") or "").lower()
+    if not content_type:
+        return response.body.lstrip()[:1] == b"<"
+    return content_type.startswith(_HTML_TYPES)
+
+
+def _feed_problem(feed: Any) -> str | None:
+    if not feed.get("bozo"):
+        return None
+    error = feed.get("bozo_exception")
+    # A charset that differs from the declared one is recovered from; only broken XML is a problem.
+    if isinstance(error, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType) and feed.entries:
+        return None
+    if not feed.get("version") and not feed.entries:
+        return "not an RSS, Atom or RDF feed"
+    return f"malformed feed: {error}" if error else "malformed feed"
+
+
+def _entry_link(entry: Any) -> str | None:
+    link = _text(entry.get("link"))
+    if link:
+        return link
+    for candidate in entry.get("links") or []:
+        href = _text(candidate.get("href"))
+        if href and candidate.get("rel", "alternate") == "alternate":
+            return href
+    return None
+
+
+def _sitemap_root(body: bytes, max_size: int) -> Any:
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gunzip(body, max_size=max_size)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"malformed gzip sitemap: {exc}") from None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"malformed sitemap: {exc}") from None
+    if etree.QName(root).localname not in ("urlset", "sitemapindex"):
+        raise ValueError(f"not a sitemap (root element <{etree.QName(root).localname}>)")
+    return root
+
+
+def _sitemap_entries(root: Any, element: str) -> Iterator[tuple[str, datetime | None]]:
+    for node in root.iterchildren(f"{{*}}{element}"):
+        loc = node.findtext("{*}loc")
+        if not loc or not loc.strip():
+            continue
+        when = node.findtext("{*}lastmod") or node.findtext(".//{*}publication_date")
+        yield loc.strip(), _parse_when(when)
