@@ -163,11 +163,13 @@ class OutboxDispatcher:
         settings: Settings,
         channels: Mapping[str, AlertChannel],
         *,
-        cooldown: timedelta = DEFAULT_COOLDOWN,
+        cooldown: timedelta | None = None,
     ) -> OutboxDispatcher:
-        """A dispatcher whose digest messages link to the web UI at MONITOR_WEB_HOST:MONITOR_WEB_PORT."""
+        """A dispatcher with MONITOR_ALERT_COOLDOWN whose digests link to the web UI (MONITOR_WEB_HOST:PORT)."""
         web_base_url = f"http://{settings.web_host}:{settings.web_port}"
-        return cls(engine, channels, cooldown=cooldown, web_base_url=web_base_url)
+        return cls(
+            engine, channels, cooldown=settings.cooldown if cooldown is None else cooldown, web_base_url=web_base_url
+        )
 
     def dispatch_due(self) -> DispatchReport:
         """One pass: claim what is due now, deliver it batch by batch, and report each batch."""

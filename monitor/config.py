@@ -30,15 +30,15 @@ class ConfigError(ValueError):
     """A configuration value is unusable; the message is one line naming the variable and the problem."""
 
 
-def parse_interval(value: str) -> timedelta:
-    """Parse an interval such as `30m`, `2h`, `45s` or `1d`; raise ValueError otherwise."""
+def parse_interval(value: str, *, minimum: timedelta = timedelta(minutes=1)) -> timedelta:
+    """Parse an interval such as `30m`, `2h`, `45s` or `1d`; raise ValueError otherwise or below `minimum`."""
     match = _INTERVAL_RE.match(value)
     if not match:
         raise ValueError(f"{value!r} is not an interval like 30m, 2h or 1d")
     amount, unit = int(match.group(1)), match.group(2).lower()
     interval = timedelta(**{_INTERVAL_UNITS[unit]: amount})
-    if interval < timedelta(minutes=1):
-        raise ValueError(f"{value!r} is shorter than one minute")
+    if interval < minimum:
+        raise ValueError(f"{value!r} is shorter than {format_interval(minimum)}")
     return interval
 
 
@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     email_to: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Recipients, comma-separated.")
     slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming-webhook URL.")
     crawl_every: str = Field("30m", description="Default crawl interval of a source (30m, 2h, 1d).")
+    alert_cooldown: str = Field("1h", description="Quiet time per baseline claim between alerts (0m: none).")
     digest_time: time = Field(time(7, 0), description="Local time the daily digest is sent (HH:MM).")
     timezone: str = Field("Europe/Minsk", description="Time zone of the digest day and digest time.")
     web_host: str = Field("127.0.0.1", description="Address the web app listens on.")
@@ -100,6 +101,12 @@ class Settings(BaseSettings):
         parse_interval(value)
         return value
 
+    @field_validator("alert_cooldown")
+    @classmethod
+    def _check_cooldown(cls, value: str) -> str:
+        parse_interval(value, minimum=timedelta(0))
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -126,6 +133,10 @@ class Settings(BaseSettings):
     @property
     def crawl_interval(self) -> timedelta:
         return parse_interval(self.crawl_every)
+
+    @property
+    def cooldown(self) -> timedelta:
+        return parse_interval(self.alert_cooldown, minimum=timedelta(0))
 
     @property
     def zone(self) -> ZoneInfo:

@@ -60,10 +60,20 @@ def test_recipients_split_on_commas_and_secrets_stay_hidden(monkeypatch: pytest.
 
 
 def test_intervals() -> None:
-    assert parse_interval("45s") if False else parse_interval("90s") == timedelta(seconds=90)
+    assert parse_interval("90s") == timedelta(seconds=90)
     assert parse_interval("1d") == timedelta(days=1)
-    with pytest.raises(ValueError, match="shorter than one minute"):
+    with pytest.raises(ValueError, match="shorter than 1m"):
         parse_interval("5s")
+    assert parse_interval("0m", minimum=timedelta(0)) == timedelta(0)
+
+
+def test_alert_cooldown(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().cooldown == timedelta(hours=1)
+    monkeypatch.setenv("MONITOR_ALERT_COOLDOWN", "0m")
+    assert load_settings().cooldown == timedelta(0)
+    monkeypatch.setenv("MONITOR_ALERT_COOLDOWN", "a while")
+    with pytest.raises(ConfigError, match="MONITOR_ALERT_COOLDOWN"):
+        load_settings()
 
 
 def test_every_design_setting_exists() -> None:
