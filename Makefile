@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run serve test lint format bench bench-quick clean
+.PHONY: install browser run serve test lint format bench bench-quick screenshots clean
 
 install: $(STAMP)
 
@@ -15,6 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+
+# Browser tests drive Debian's Chromium (never a downloaded browser). Installed here when we can (root with
+# apt-get); otherwise those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "note: chromium is not installed (sudo apt-get install chromium); browser tests will skip"; fi; }
 
 run: install
 	$(BIN)/monitor init
@@ -32,7 +41,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install lint
+test: install browser lint
 	$(BIN)/pytest
 
 bench: install
@@ -40,6 +49,9 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python bench/run_all.py --quick
+
+screenshots: install browser
+	$(BIN)/python scripts/screenshots.py $(if $(DB),--db $(DB))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

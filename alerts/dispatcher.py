@@ -25,6 +25,7 @@ from alerts.errors import DeliveryError, PermanentDeliveryError, TemporaryDelive
 from alerts.outbox import (
     DEFAULT_RUN_WAIT,
     ClaimedAlert,
+    cancel_dismissed,
     claim_due_alerts,
     defer,
     last_sent_per_baseline_claim,
@@ -241,6 +242,8 @@ class OutboxDispatcher:
                 session, digest_id=batch.digest_id, key=batch.key(), web_base_url=self.web_base_url
             ), []
         by_match = {alert.match_id: alert for alert in batch.alerts if alert.match_id is not None}
+        for match_id in cancel_dismissed(session, {match_id: alert.id for match_id, alert in by_match.items()}):
+            del by_match[match_id]
         views = load_match_views(session, list(by_match))
         vanished = [alert.id for match_id, alert in by_match.items() if match_id not in {v.match_id for v in views}]
         if vanished:  # cannot happen through the foreign keys' cascade; never leave a row stuck in 'sending'

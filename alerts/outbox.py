@@ -333,6 +333,26 @@ def defer(session: Session, alert_ids: Sequence[int], *, until: datetime) -> Non
     )
 
 
+def cancel_dismissed(session: Session, alerts_by_match: dict[int, int]) -> set[int]:
+    """Cancel the alerts (by match id -> alert id) whose match a reviewer dismissed; return those match ids."""
+    if not alerts_by_match:
+        return set()
+    dismissed = set(
+        session.execute(
+            select(col(Match.id)).where(
+                col(Match.id).in_(list(alerts_by_match)), col(Match.review_status) == ReviewStatus.dismissed
+            )
+        ).scalars()
+    )
+    if dismissed:
+        session.execute(
+            update(Alert)
+            .where(col(Alert.id).in_([alerts_by_match[match_id] for match_id in dismissed]))
+            .values(status=AlertStatus.cancelled, last_error="dismissed by a reviewer before delivery")
+        )
+    return dismissed
+
+
 def mark_failed(session: Session, alert_ids: Sequence[int], *, error: str) -> None:
     """Give up on claimed alerts; they stay `failed` with `error` until retried by hand."""
     session.execute(

@@ -112,6 +112,24 @@ def test_dismissed_pairs_are_not_alerted_again(engine: Engine) -> None:
     assert {row.match_id for row in alerts(engine)} == {other_sentence.id, other_baseline.id}
 
 
+def test_a_match_dismissed_after_it_was_queued_is_cancelled_not_sent(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        kept, dismissed = match(session), match(session, claim_text="Belarus will stay out of the war.")
+        enqueue_match_alerts(session, matches=[kept, dismissed], channels=["email"], crawl_run_id=None)
+        dismissed_id = dismissed.id
+    with session_scope(engine) as session:
+        row = session.get(Match, dismissed_id)
+        assert row is not None
+        row.review_status = ReviewStatus.dismissed
+    email = ScriptedChannel("email")
+    report = make_dispatcher(engine, email, clock=Clock(), cooldown=timedelta(0)).dispatch_due()
+    assert report.sent == 1
+    assert "Belarus will stay out of the war." not in email.accepted[0].text
+    with Session(engine) as session:
+        statuses = {alert.match_id: alert.status for alert in session.exec(select(Alert))}
+    assert statuses[dismissed_id] == "cancelled"
+
+
 def test_claims_are_exclusive_and_leases_expire(engine: Engine) -> None:
     with session_scope(engine) as session:
         run_id, found = run_with_matches(session, 2)

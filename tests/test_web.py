@@ -1,11 +1,5 @@
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -44,37 +38,3 @@ def test_refuses_to_listen_beyond_loopback_without_a_token() -> None:
     with pytest.raises(InputError, match="MONITOR_WEB_TOKEN"):
         check_listen_address(settings, "0.0.0.0")
     check_listen_address(load_settings(web_token="s3cret"), "0.0.0.0")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_monitor_run_serves_healthz_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-        "MONITOR_WEB_PORT": str(port),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:  # uvicorn announces readiness; bounded by the test timeout
-            if "Application startup complete" in line:
-                break
-        response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
-        assert response.status_code == 200 and response.json()["status"] == "ok"
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()

@@ -15,7 +15,7 @@ from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
 
 pass_cli = click.make_pass_decorator(CliContext)
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 @contextmanager

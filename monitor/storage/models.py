@@ -37,6 +37,8 @@ class AlertStatus(StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"
+    # A reviewer dismissed the match before it was delivered.
+    cancelled = "cancelled"
 
 
 class CrawlStatus(StrEnum):

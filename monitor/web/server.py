@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
 
 from monitor.config import Settings
 from monitor.errors import InputError
@@ -34,3 +39,27 @@ def serve_web(settings: Settings, engine: Engine, *, host: str, port: int) -> No
     check_listen_address(settings, host)
     app = create_app(settings, engine)
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@contextmanager
+def serving_in_thread(app: ASGIApp, *, host: str = "127.0.0.1", join_timeout: float = 10.0) -> Iterator[str]:
+    """Serve `app` from a background thread for a `with` block; yield its base URL (for browser tests and
+    screenshots).
+
+    The socket is bound and listening before the thread starts, so a client may connect at once: the
+    kernel queues the connection until uvicorn accepts it, and nobody polls for readiness.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="web-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(join_timeout)
+        sock.close()

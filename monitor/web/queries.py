@@ -1,0 +1,404 @@
+"""Read-only queries behind the web pages and the JSON API (the CLI has its own in monitor/queries.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, cast, exists, func, literal_column, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from alerts.digest import day_window
+from alerts.render import VERDICT_ORDER
+from monitor.storage.models import (
+    Alert,
+    Article,
+    BaselineArticle,
+    BaselineClaim,
+    Claim,
+    CrawlRun,
+    Digest,
+    Match,
+    ReviewStatus,
+    Source,
+    Verdict,
+    WatchTerm,
+)
+
+VERDICTS = tuple(verdict.value for verdict in Verdict)
+REVIEW_STATUSES = tuple(status.value for status in ReviewStatus)
+
+
+@dataclass(frozen=True)
+class ListedMatch:
+    """A match with everything a row on the page shows."""
+
+    match: Match
+    claim: Claim
+    article: Article
+    baseline: BaselineClaim
+    baseline_article: BaselineArticle
+
+    @property
+    def baseline_published(self) -> date | None:
+        return self.baseline.published or self.baseline_article.published
+
+
+@dataclass(frozen=True)
+class MatchFilters:
+    """What /matches and /api/matches filter on; None means "any". Days are local days, both inclusive."""
+
+    verdict: str | None = None
+    review_status: str | None = None
+    found_from: date | None = None
+    found_to: date | None = None
+    outlet: str | None = None
+    watch_term: str | None = None
+    baseline_claim_id: int | None = None
+    article_id: int | None = None
+
+
+def _match_rows() -> Select[Match, Claim, Article, BaselineClaim, BaselineArticle]:
+    return (
+        select(Match, Claim, Article, BaselineClaim, BaselineArticle)
+        .join(Claim, col(Claim.id) == col(Match.claim_id))
+        .join(Article, col(Article.id) == col(Claim.article_id))
+        .join(BaselineClaim, col(BaselineClaim.id) == col(Match.baseline_claim_id))
+        .join(BaselineArticle, col(BaselineArticle.id) == col(BaselineClaim.article_id))
+    )
+
+
+def has_watch_term(session: Session, term: str) -> ColumnElement[bool]:
+    """SQL: the article's `watch_terms` JSON list holds `term` (JSON containment differs per backend)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(col(Article.watch_terms), JSONB).contains(cast([term], JSONB))
+    elements = func.json_each(col(Article.watch_terms)).table_valued("value")
+    return exists(select(literal_column("1")).select_from(elements).where(elements.c.value == term))
+
+
+def _match_conditions(session: Session, filters: MatchFilters, zone: ZoneInfo) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.verdict:
+        conditions.append(col(Match.verdict) == filters.verdict)
+    if filters.review_status:
+        conditions.append(col(Match.review_status) == filters.review_status)
+    if filters.found_from:
+        conditions.append(col(Match.created_at) >= day_window(filters.found_from, zone)[0])
+    if filters.found_to:
+        conditions.append(col(Match.created_at) < day_window(filters.found_to, zone)[1])
+    if filters.outlet:
+        conditions.append(col(Article.outlet) == filters.outlet)
+    if filters.watch_term:
+        conditions.append(has_watch_term(session, filters.watch_term))
+    if filters.baseline_claim_id is not None:
+        conditions.append(col(Match.baseline_claim_id) == filters.baseline_claim_id)
+    if filters.article_id is not None:
+        conditions.append(col(Article.id) == filters.article_id)
+    return conditions
+
+
+def _listed(rows: Sequence[tuple[Match, Claim, Article, BaselineClaim, BaselineArticle]]) -> list[ListedMatch]:
+    return [ListedMatch(*row) for row in rows]
+
+
+def search_matches(
+    session: Session, filters: MatchFilters, *, zone: ZoneInfo, limit: int = 50, offset: int = 0
+) -> tuple[list[ListedMatch], int]:
+    """Matches passing `filters`, newest first, one page of them, with the total that pass."""
+    conditions = _match_conditions(session, filters, zone)
+    query = _match_rows().where(and_(*conditions)) if conditions else _match_rows()
+    total_query = select(func.count()).select_from(query.with_only_columns(col(Match.id)).subquery())
+    total = int(session.execute(total_query).scalar_one())
+    page = query.order_by(col(Match.created_at).desc(), col(Match.id).desc()).limit(limit).offset(offset)
+    return _listed(list(session.execute(page).all())), total
+
+
+def get_listed_match(session: Session, match_id: int) -> ListedMatch | None:
+    row = session.execute(_match_rows().where(col(Match.id) == match_id)).first()
+    return ListedMatch(*row) if row else None
+
+
+def verdict_counts(session: Session, *, since: datetime | None = None) -> dict[str, int]:
+    """Matches per verdict (dismissed ones left out), every verdict present, strongest news first."""
+    query = (
+        select(col(Match.verdict), func.count())
+        .where(col(Match.review_status) != ReviewStatus.dismissed)
+        .group_by(col(Match.verdict))
+    )
+    if since is not None:
+        query = query.where(col(Match.created_at) >= since)
+    return _all_verdicts({verdict: int(count) for verdict, count in session.execute(query)})
+
+
+def unreviewed_count(session: Session) -> int:
+    query = select(func.count()).select_from(Match).where(col(Match.review_status) == ReviewStatus.unreviewed)
+    return int(session.execute(query).scalar_one())
+
+
+def outlet_names(session: Session) -> list[str]:
+    query = select(col(Article.outlet)).where(col(Article.outlet).is_not(None)).distinct()
+    return sorted((name for name in session.execute(query).scalars() if name), key=str.casefold)
+
+
+def watch_term_names(session: Session) -> list[str]:
+    return sorted(session.execute(select(col(WatchTerm.term))).scalars(), key=str.casefold)
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """An outbox row with a word on what it carries."""
+
+    alert: Alert
+    match: ListedMatch | None
+    digest_day: date | None
+
+
+def latest_alerts(session: Session, *, limit: int = 10) -> list[AlertRow]:
+    query = (
+        select(Alert, col(Digest.day))
+        .outerjoin(Digest, col(Digest.id) == col(Alert.digest_id))
+        .order_by(col(Alert.id).desc())
+        .limit(limit)
+    )
+    rows = list(session.execute(query).all())
+    match_ids = [alert.match_id for alert, _ in rows if alert.match_id is not None]
+    matches = {item.match.id: item for item in _listed_by_ids(session, match_ids)}
+    return [AlertRow(alert, matches.get(alert.match_id), day) for alert, day in rows]
+
+
+def _listed_by_ids(session: Session, match_ids: Sequence[int]) -> list[ListedMatch]:
+    if not match_ids:
+        return []
+    return _listed(list(session.execute(_match_rows().where(col(Match.id).in_(list(match_ids)))).all()))
+
+
+def alert_feed_matches(session: Session, *, limit: int = 50) -> list[ListedMatch]:
+    """The newest matches that alert (dismissed ones left out), for the feed."""
+    query = (
+        _match_rows()
+        .where(col(Match.review_status) != ReviewStatus.dismissed)
+        .order_by(col(Match.created_at).desc(), col(Match.id).desc())
+        .limit(limit)
+    )
+    return _listed(list(session.execute(query).all()))
+
+
+@dataclass(frozen=True)
+class CrawlHealth:
+    last_run: CrawlRun | None
+    runs_last_day: int
+    sources_enabled: int
+    sources_total: int
+    failing: list[Source]
+
+
+def crawl_health(session: Session, *, now: datetime) -> CrawlHealth:
+    last_run = session.execute(select(CrawlRun).order_by(col(CrawlRun.started_at).desc()).limit(1)).scalar()
+    runs = select(func.count()).select_from(CrawlRun).where(col(CrawlRun.started_at) >= now - timedelta(days=1))
+    enabled = select(func.count()).select_from(Source).where(col(Source.enabled).is_(True))
+    failing = (
+        select(Source)
+        .where(col(Source.enabled).is_(True), col(Source.consecutive_failures) > 0)
+        .order_by(col(Source.consecutive_failures).desc(), col(Source.url))
+    )
+    return CrawlHealth(
+        last_run=last_run,
+        runs_last_day=int(session.execute(runs).scalar_one()),
+        sources_enabled=int(session.execute(enabled).scalar_one()),
+        sources_total=int(session.execute(select(func.count()).select_from(Source)).scalar_one()),
+        failing=list(session.execute(failing).scalars()),
+    )
+
+
+@dataclass
+class BaselineClaimStats:
+    claim: BaselineClaim
+    article: BaselineArticle
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def published(self) -> date | None:
+        return self.claim.published or self.article.published
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _verdict_counts_by_claim(session: Session, claim_ids: Sequence[int] | None = None) -> dict[int, dict[str, int]]:
+    query = (
+        select(col(Match.baseline_claim_id), col(Match.verdict), func.count())
+        .where(col(Match.review_status) != ReviewStatus.dismissed)
+        .group_by(col(Match.baseline_claim_id), col(Match.verdict))
+    )
+    if claim_ids is not None:
+        query = query.where(col(Match.baseline_claim_id).in_(list(claim_ids)))
+    counts: dict[int, dict[str, int]] = {}
+    for claim_id, verdict, count in session.execute(query):
+        counts.setdefault(claim_id, {})[verdict] = int(count)
+    return counts
+
+
+def baseline_claim_stats(session: Session) -> list[BaselineClaimStats]:
+    """Every baseline claim with its article and how often it was repeated, updated and contradicted."""
+    query = (
+        select(BaselineClaim, BaselineArticle)
+        .join(BaselineArticle, col(BaselineArticle.id) == col(BaselineClaim.article_id))
+        .order_by(col(BaselineClaim.article_id), col(BaselineClaim.position))
+    )
+    counts = _verdict_counts_by_claim(session)
+    return [
+        BaselineClaimStats(claim, article, _all_verdicts(counts.get(claim.id or 0, {})))
+        for claim, article in session.execute(query)
+    ]
+
+
+def _all_verdicts(counts: dict[str, int]) -> dict[str, int]:
+    """Every verdict's count, strongest news first (as everywhere on the pages)."""
+    return {verdict: counts.get(verdict, 0) for verdict in VERDICT_ORDER}
+
+
+def baseline_claim_detail(session: Session, claim_id: int) -> tuple[BaselineClaimStats, list[ListedMatch]] | None:
+    """One baseline claim with its counts and every match to it, oldest coverage first (the timeline)."""
+    row = session.execute(
+        select(BaselineClaim, BaselineArticle)
+        .join(BaselineArticle, col(BaselineArticle.id) == col(BaselineClaim.article_id))
+        .where(col(BaselineClaim.id) == claim_id)
+    ).first()
+    if row is None:
+        return None
+    claim, article = row
+    counts = _verdict_counts_by_claim(session, [claim_id]).get(claim_id, {})
+    stats = BaselineClaimStats(claim, article, _all_verdicts(counts))
+    query = (
+        _match_rows()
+        .where(col(Match.baseline_claim_id) == claim_id)
+        .order_by(func.coalesce(col(Article.published), col(Match.created_at)), col(Match.id))
+    )
+    return stats, _listed(list(session.execute(query).all()))
+
+
+def coverage_day(item: ListedMatch, zone: ZoneInfo) -> date:
+    """When the coverage appeared: the article's publication date, else when the match was found."""
+    moment = item.article.published or item.match.created_at
+    return as_local(moment, zone).date()
+
+
+def as_local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """`moment` in `zone`; naive datetimes from the database are UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(zone)
+
+
+@dataclass(frozen=True)
+class ArticleDetail:
+    article: Article
+    source: Source | None
+    duplicate_of: Article | None
+    copies: list[Article]
+    claims: list[tuple[Claim, list[ListedMatch]]]
+
+
+def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
+    article = session.get(Article, article_id)
+    if article is None:
+        return None
+    claims_query = select(Claim).where(col(Claim.article_id) == article_id).order_by(col(Claim.position))
+    claims = list(session.execute(claims_query).scalars())
+    by_claim: dict[int, list[ListedMatch]] = {}
+    for item in _listed(list(session.execute(_match_rows().where(col(Article.id) == article_id)).all())):
+        by_claim.setdefault(item.claim.id or 0, []).append(item)
+    copies = session.execute(select(Article).where(col(Article.duplicate_of_id) == article_id)).scalars()
+    return ArticleDetail(
+        article=article,
+        source=session.get(Source, article.source_id) if article.source_id else None,
+        duplicate_of=session.get(Article, article.duplicate_of_id) if article.duplicate_of_id else None,
+        copies=list(copies),
+        claims=[(claim, by_claim.get(claim.id or 0, [])) for claim in claims],
+    )
+
+
+def search_articles(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    outlet: str | None = None,
+    watch_term: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Article], int]:
+    """Stored articles, newest fetched first, one page of them, with the total."""
+    conditions: list[ColumnElement[bool]] = []
+    if since is not None:
+        conditions.append(func.coalesce(col(Article.published), col(Article.fetched_at)) >= since)
+    if outlet:
+        conditions.append(col(Article.outlet) == outlet)
+    if watch_term:
+        conditions.append(has_watch_term(session, watch_term))
+    where = and_(*conditions) if conditions else and_(True)
+    total = int(session.execute(select(func.count()).select_from(Article).where(where)).scalar_one())
+    query = select(Article).where(where).order_by(col(Article.fetched_at).desc(), col(Article.id).desc())
+    return list(session.execute(query.limit(limit).offset(offset)).scalars()), total
+
+
+@dataclass(frozen=True)
+class SourceOverview:
+    source: Source
+    articles: int
+    last_article_at: datetime | None
+
+
+def source_overview(session: Session) -> list[SourceOverview]:
+    """Every source with how many articles it brought and when the newest was fetched; failing ones first."""
+    counts = {
+        source_id: (int(count), newest)
+        for source_id, count, newest in session.execute(
+            select(col(Article.source_id), func.count(), func.max(col(Article.fetched_at)))
+            .where(col(Article.source_id).is_not(None))
+            .group_by(col(Article.source_id))
+        )
+    }
+    # Failing sources first: they are what a person opening the page needs to act on.
+    query = select(Source).order_by(col(Source.consecutive_failures).desc(), col(Source.enabled).desc(), col(Source.id))
+    return [SourceOverview(source, *counts.get(source.id, (0, None))) for source in session.execute(query).scalars()]
+
+
+@dataclass(frozen=True)
+class DigestDay:
+    day: date
+    matches: int
+    articles: int
+    built_at: datetime | None
+
+
+def digest_days(session: Session, *, zone: ZoneInfo, now: datetime, days_back: int = 400) -> list[DigestDay]:
+    """Local days that have a stored digest, matches or new articles, newest first."""
+    horizon = now - timedelta(days=days_back)
+    match_times = session.execute(
+        select(col(Match.created_at)).where(
+            col(Match.created_at) >= horizon, col(Match.review_status) != ReviewStatus.dismissed
+        )
+    ).scalars()
+    article_times = session.execute(
+        select(col(Article.fetched_at)).where(
+            col(Article.fetched_at) >= horizon, col(Article.duplicate_of_id).is_(None)
+        )
+    ).scalars()
+    matches = Counter(as_local(moment, zone).date() for moment in match_times)
+    articles = Counter(as_local(moment, zone).date() for moment in article_times)
+    built = dict(session.execute(select(col(Digest.day), col(Digest.built_at))).all())
+    days = set(matches) | set(articles) | set(built)
+    return [DigestDay(day, matches[day], articles[day], built.get(day)) for day in sorted(days, reverse=True)]
+
+
+def neighbour_days(days: Sequence[DigestDay], day: date) -> tuple[date | None, date | None]:
+    """The nearest listed days before and after `day`."""
+    earlier = [entry.day for entry in days if entry.day < day]
+    later = [entry.day for entry in days if entry.day > day]
+    return (max(earlier) if earlier else None, min(later) if later else None)

@@ -1,0 +1,133 @@
+"""The Baseline pages: every claim with its counts, one claim's timeline, and adding a baseline article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from baseline.loader import BaselineFileError, read_article
+from monitor.baseline_store import add_baseline_article, list_baseline_articles
+from monitor.errors import InputError
+from monitor.fetch import MAX_DOCUMENT_BYTES, fetch_document
+from monitor.sources import clean_url
+from monitor.web.chart import matches_chart
+from monitor.web.deps import Context, FormWriter
+from monitor.web.filters import parse_day
+from monitor.web.queries import baseline_claim_detail, baseline_claim_stats, coverage_day
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class BaselineArticleForm:
+    url: str = ""
+    title: str = ""
+    outlet: str = ""
+    published: str = ""
+
+
+def baseline_page_response(
+    request: Request,
+    context: Context,
+    *,
+    form: BaselineArticleForm | None = None,
+    error: str | None = None,
+    added: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    with context.session() as session:
+        stats = baseline_claim_stats(session)
+        articles = list_baseline_articles(session)
+    by_article: dict[int, list[object]] = {}
+    for entry in stats:
+        by_article.setdefault(entry.article.id or 0, []).append(entry)
+    return context.render(
+        request,
+        "baseline.html",
+        {
+            "articles": [(article, count, by_article.get(article.id or 0, [])) for article, count in articles],
+            "form": form or BaselineArticleForm(),
+            "error": error,
+            "added": added,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/baseline", response_class=HTMLResponse)
+def baseline_page(request: Request, context: Context, added: str | None = None) -> HTMLResponse:
+    # Only a count is shown back, so a crafted link cannot put words on the page.
+    return baseline_page_response(request, context, added=added if added and added.isdigit() else None)
+
+
+def _read_upload(upload: UploadFile) -> bytes:
+    data = upload.file.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{upload.filename}: the file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+    return data
+
+
+def _add_article(context: Context, form: BaselineArticleForm, upload: UploadFile | None) -> int:
+    """Fetch or read the article and store it; return how many claims it gave. Raises InputError."""
+    published = parse_day(form.published, name="published") if form.published.strip() else None
+    has_file = upload is not None and bool(upload.filename)
+    if has_file == bool(form.url.strip()):
+        raise InputError("give either an address or a file, not both and not neither")
+    try:
+        if upload is not None and has_file:
+            source = upload.filename or "upload"
+            article = read_article(_read_upload(upload), source=source, content_type=upload.content_type)
+        else:
+            document = fetch_document(clean_url(form.url), client=context.http_client)
+            source = document.url
+            article = read_article(document.content, source=source, content_type=document.content_type)
+    except BaselineFileError as exc:
+        raise InputError(str(exc)) from None
+    with context.session() as session:
+        _row, claims = add_baseline_article(
+            session,
+            article=article,
+            source=source,
+            title=form.title.strip() or None,
+            outlet=form.outlet.strip() or None,
+            published=published,
+        )
+    return claims
+
+
+@router.post("/baseline", dependencies=[FormWriter])
+def add_baseline_form(
+    request: Request,
+    context: Context,
+    url: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "",
+    outlet: Annotated[str, Form()] = "",
+    published: Annotated[str, Form()] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Add a baseline article by address or upload; errors come back on the form with what was typed."""
+    form = BaselineArticleForm(url=url, title=title, outlet=outlet, published=published)
+    try:
+        claims = _add_article(context, form, file)
+    except (InputError, ValueError) as exc:
+        return baseline_page_response(request, context, form=form, error=str(exc), status_code=400)
+    return RedirectResponse(f"/baseline?added={claims}", status_code=303)
+
+
+@router.get("/baseline/{claim_id}", response_class=HTMLResponse)
+def baseline_claim_page(request: Request, context: Context, claim_id: int) -> HTMLResponse:
+    """Who said what when about one baseline claim, with a chart of matches over time."""
+    with context.session() as session:
+        found = baseline_claim_detail(session, claim_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"There is no baseline claim {claim_id}.")
+    stats, timeline = found
+    zone = context.settings.zone
+    shown = [item for item in timeline if item.match.review_status != "dismissed"]
+    chart = matches_chart([(coverage_day(item, zone), item.match.verdict) for item in shown])
+    days: list[tuple[date, object]] = [(coverage_day(item, zone), item) for item in timeline]
+    return context.render(request, "baseline_claim.html", {"stats": stats, "timeline": days, "chart": chart})
