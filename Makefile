@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser run serve test lint format bench bench-quick screenshots clean
+.PHONY: install browser run serve test lint format bench bench-quick screenshots demo clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ run: install
 
 serve: install
 	$(BIN)/monitor serve
+
+# Offline, end to end: a local news site, SMTP sink and Slack-style receiver; prints where to look.
+demo: install
+	$(BIN)/monitor demo
 
 lint: install
 	$(BIN)/ruff check .

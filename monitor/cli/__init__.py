@@ -53,12 +53,14 @@ _COMMANDS = [
     ("monitor.cli.sources", "sources"),
     ("monitor.cli.check", "check"),
     ("monitor.cli.crawl", "crawl"),
+    ("monitor.cli.crawler", "crawler"),
     ("monitor.cli.articles", "articles"),
     ("monitor.cli.articles", "matches"),
     ("monitor.cli.digest", "digest"),
     ("monitor.cli.alerts", "alerts"),
     ("monitor.cli.service", "serve"),
     ("monitor.cli.service", "run"),
+    ("monitor.cli.service", "demo"),
 ]
 
 
