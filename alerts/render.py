@@ -131,7 +131,10 @@ def describe_evidence(evidence: Mapping[str, Any]) -> list[str]:
             pairs = [pair for pair in map(_pair, value) if pair]
             lines.extend(f"figure changed: {old} -> {new}" for old, new in pairs)
         elif key in ("negated", "negation"):
-            lines.append(f"negation: {_quoted(value)}")
+            side = {"new": " in the new claim", "baseline": " in the baseline claim"}.get(
+                evidence.get("negated_in", ""), ""
+            )
+            lines.append(f"negation{side}: {_quoted(value)}")
         elif key in ("antonym", "antonyms"):
             pair = _pair(value)
             lines.append(f"antonym: {pair[0]} -> {pair[1]}" if pair else f"antonym: {_quoted(value)}")
@@ -140,6 +143,14 @@ def describe_evidence(evidence: Mapping[str, Any]) -> list[str]:
         elif key == "status":
             pair = _pair(value)
             lines.append(f"status moved on: {pair[0]} -> {pair[1]}" if pair else f"status: {_quoted(value)}")
+        elif key == "negated_in":
+            continue  # said with the negation itself
+        elif key == "shared_terms":
+            lines.append(f"words in common: {_plain(value)}")
+        elif key == "matched_clause":
+            lines.append(f"matched the clause: {_quoted(value)}")
+        elif key == "reason":
+            lines.append(str(value))
         else:
             lines.append(f"{key}: {_plain(value)}")
     return lines

@@ -199,3 +199,137 @@ def test_read_claims_file_names_file_and_line(tmp_path: Path, content: bytes, me
         read_claims_file(path)
     assert message in str(error.value)
     assert isinstance(error.value, ValueError)
+
+
+# --- clauses, polarity scope and status, on sentences written for these tests -------------------------
+
+COMPOUND = [
+    "Ukraine takes the situation on its northern border seriously, even though there are no signs that "
+    "Russia is preparing an attack from Belarus.",
+    "Belarusian railways are carrying Russian tanks towards the Gomel region.",
+    "The Belarusian army takes part in the fighting in Ukraine.",
+    "Neither Russia nor Belarus has the capacity for a large offensive this winter.",
+    "Belarus is likely to join the war against Ukraine next year.",
+    "Russia has provided Belarus with S-400 air defence systems.",
+    "Moscow will transfer Iskander missile systems to Belarus in the coming months.",
+]
+
+
+@pytest.fixture(scope="module")
+def compound() -> ClaimMatcher:
+    return ClaimMatcher(BaselineIndex.build(refs(COMPOUND)))
+
+
+def test_one_clause_of_a_compound_claim_matches_and_is_reported(compound: ClaimMatcher) -> None:
+    result = compound.match("Kyiv's commander says Russia is preparing an attack on Ukraine from Belarus.")
+    assert best_id(result) == 1
+    assert result.evidence["matched_clause"].startswith("even though there are no signs")
+    assert (result.verdict, result.evidence["negated_in"]) == ("contradicted", "baseline")
+
+
+def test_a_negation_in_another_clause_does_not_flip_the_matched_one(compound: ClaimMatcher) -> None:
+    result = compound.match("Ukraine is taking the situation on its northern border very seriously.")
+    assert (best_id(result), result.verdict) == (1, "repeated")
+
+
+def test_repeated_negations_are_one_denial(compound: ClaimMatcher) -> None:
+    result = compound.match("The Belarusian army has not taken and does not take any part in the fighting.")
+    assert (best_id(result), result.verdict) == (3, "contradicted")
+
+
+def test_neither_nor_is_one_negation(compound: ClaimMatcher) -> None:
+    result = compound.match("Russia and Belarus have the capacity for a large offensive this winter.")
+    assert (best_id(result), result.verdict) == (4, "contradicted")
+    assert result.evidence["negated_in"] == "baseline"
+
+
+def test_a_negated_negative_word_is_positive(compound: ClaimMatcher) -> None:
+    result = compound.match("It is not unlikely that Belarus will join the war against Ukraine next year.")
+    assert (best_id(result), result.verdict) == (5, "repeated")
+
+
+def test_the_same_delivery_told_from_the_other_side_is_repeated(compound: ClaimMatcher) -> None:
+    result = compound.match("Belarus has received S-400 air defence systems from Russia.")
+    assert (best_id(result), result.verdict) == (6, "repeated")
+
+
+def test_a_promised_transfer_then_received_is_updated(compound: ClaimMatcher) -> None:
+    result = compound.match("Belarus has received Iskander missile systems from Moscow.")
+    assert (best_id(result), result.verdict) == (7, "updated")
+    assert result.evidence["status"] == ["transfer", "received"]
+
+
+def test_a_denied_plan_is_no_status_move() -> None:
+    matcher = ClaimMatcher(BaselineIndex.build(refs(["Russia is preparing a new offensive from Belarus."])))
+    result = matcher.match("Russia had not prepared any new offensive from Belarus, the border guards said.")
+    assert result.verdict == "contradicted"
+    assert "status" not in result.evidence
+
+
+def test_matcher_works_when_the_encoder_package_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.matching.index as index_module
+
+    monkeypatch.setattr(index_module, "load_encoder", lambda: None)
+    matcher = ClaimMatcher(BaselineIndex.build(refs()))
+    assert not matcher.index.has_encoder
+    result = matcher.match("Belarus now has around 9,500 soldiers stationed near the Ukrainian border.")
+    assert (best_id(result), result.verdict) == (1, "updated")
+    assert matcher.match("Argentina raised interest rates to fight inflation.").verdict == "none"
+
+
+# Held-out paraphrases (written for these tests, not taken from the evaluation set): the claim a
+# sentence restates in other words, among the distractors of BASELINE.
+PARAPHRASES = [
+    ("Roughly six thousand Belarusian troops are deployed close to Brest on the Ukrainian frontier.", 1),
+    ("Two Su-25 ground-attack jets are to be given by Minsk to Russia's air force in the spring.", 2),
+    ("Trains in Belarus are moving Russian armour in the direction of Gomel.", 3),
+    ("Belarus will not send its armed forces into Ukraine under any circumstances, Lukashenka said.", 4),
+    ("Moscow keeps pushing Belarus to accept the annexation of Crimea.", 8),
+    ("Volunteers from Belarus fight on Kyiv's side in the Kalinouski regiment.", 7),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PARAPHRASES)
+def test_held_out_paraphrases_find_their_claim(matcher: ClaimMatcher, text: str, expected: int) -> None:
+    result = matcher.match(text, top_k=3)
+    assert result.candidates[0].ref.claim_id == expected
+    assert result.verdict != "none"
+
+
+def test_lazily_encoded_baseline_matches_like_an_eager_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.matching.index as index_module
+
+    eager = ClaimMatcher(BaselineIndex.build(refs()))
+    if not eager.index.has_encoder:
+        pytest.skip("the sentence encoder is not installed")
+    monkeypatch.setattr(index_module, "EAGER_ENCODE_LIMIT", 0)
+    lazy = ClaimMatcher(BaselineIndex.build(refs()))
+    assert lazy.index.has_encoder and not lazy.index.fully_encoded
+    for text in ["Trains in Belarus are moving Russian armour in the direction of Gomel.", BASELINE[3]]:
+        assert best_id(lazy.match(text)) == best_id(eager.match(text))
+
+
+def test_a_baseline_too_large_for_the_encoder_goes_without(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.matching.index as index_module
+
+    monkeypatch.setattr(index_module, "DENSE_MAX_CLAIMS", 3)
+    matcher = ClaimMatcher(BaselineIndex.build(refs()))
+    assert not matcher.index.has_encoder
+    assert best_id(matcher.match("Belarus has about 6,000 soldiers near the Ukrainian border at Brest.")) == 1
+
+
+def test_a_denial_of_a_confirmed_claim_is_a_contradiction_not_two_cancelling_reversals() -> None:
+    matcher = ClaimMatcher(
+        BaselineIndex.build(
+            [
+                BaselineClaimRef(
+                    1, "Recently, Lukashenko confirmed the Russian Army fired Iskander missiles from Belarus."
+                ),
+                BaselineClaimRef(2, "Belarus has started forming people's militias near the southern border."),
+            ]
+        )
+    )
+    result = matcher.match("Lukashenko denied that the Russian Army fired Iskander missiles from Belarus.")
+    assert result.verdict == "contradicted"
+    assert result.baseline is not None and result.baseline.claim_id == 1
+    assert result.evidence["negated"] == "denied"

@@ -136,3 +136,49 @@ def test_a_broken_lexicon_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("[names]\nkyiv = 3\n", encoding="utf-8")
     with pytest.raises(LexiconError, match=r"bad\.toml.*kyiv"):
         load_lexicon(path)
+
+
+def test_a_count_also_says_what_it_counts_whatever_the_number() -> None:
+    assert "#troop" in terms("Russia keeps only 9,000 troops in Belarus.")
+    assert "#troop" in terms("The build-up has reached 10.5 thousand military personnel.")
+    assert "#missil" in terms("On 26 June twenty rockets hit Desna.")  # "rockets" is in the missile group
+    assert not any(term.startswith("#") for term in terms("A thousand Belarusians have applied to join."))
+
+
+def test_reference_marks_are_no_figures() -> None:
+    assert figures("more than a thousand Belarusians have applied to join the unit.[14]") == [("count", 1000, None)]
+    assert "14" not in terms("They joined the unit.[14]")
+
+
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        (
+            "Ukraine takes its northern border seriously, even though there are no signs of an attack from Belarus.",
+            ["Ukraine takes its northern border seriously", "even though there are no signs of an attack from Belarus"],
+        ),
+        (
+            "Although Belarus has not joined the war directly, it did allow Russian troops to use its territory.",
+            ["Although Belarus has not joined the war directly", "it did allow Russian troops to use its territory"],
+        ),
+        (
+            "With only 9,000 troops in Belarus, Russia can seize some villages in the north.",
+            ["With only 9,000 troops in Belarus", "Russia can seize some villages in the north"],
+        ),
+        (
+            "Putin flew to Minsk for talks – the first visit in three years.",
+            ["Putin flew to Minsk for talks", "the first visit in three years"],
+        ),
+        (
+            "Belarus bought missiles, tanks, and jets from Russia.",
+            ["Belarus bought missiles, tanks, and jets from Russia"],
+        ),
+        ("Lukashenko visited Moscow.", ["Lukashenko visited Moscow"]),
+    ],
+)
+def test_compound_sentences_split_into_clauses(text: str, clauses: list[str]) -> None:
+    from monitor.matching.clauses import split_clauses
+
+    found = split_clauses(text)
+    assert [clause.text for clause in found] == clauses
+    assert all(text[clause.start : clause.end] == clause.text for clause in found)

@@ -1,10 +1,20 @@
-"""Candidate retrieval: an inverted index over the baseline claims' normalised terms.
+"""Candidate retrieval: an inverted index over the baseline claims and their clauses.
 
-Postings are kept as flat numpy arrays (one slice per term), so scoring a query against every claim
-that shares a term is a few vectorised gathers and one `bincount`, not a Python loop per claim: this is
-what keeps matching fast at 100,000 baseline claims. Two term weights are computed from it: BM25 (the
-classic retrieval score) and the IDF mass two claims share, from which `scoring` builds its overlap
-feature.
+Each claim is indexed as one or more *units*: the whole sentence and, for a compound sentence, each of
+its clauses (`clauses.split_clauses`). News often repeats one clause of a long baseline sentence; a
+clause unit lets that clause match on its own instead of being diluted by the rest of the sentence. A
+claim's score is the best of its units' scores, and the matching unit is reported in the evidence.
+
+Postings are kept as flat numpy arrays (one slice per term), so scoring a query against every unit that
+shares a term is a few vectorised gathers and one `bincount`, not a Python loop per claim: this is what
+keeps matching fast at 100,000 baseline claims. Two term weights are computed from it: BM25 (the classic
+retrieval score) and the IDF mass two texts share, from which `scoring` builds its overlap feature. IDF
+counts claims, not units, so a term is not made commoner by also sitting in a clause of the same claim.
+
+Dense similarity (optional) is per claim: the sentence encoder's vectors (`encoder`), computed at build
+time for a baseline of up to `EAGER_ENCODE_LIMIT` claims and lazily (only for the candidates a query
+retrieves, then cached) beyond it, up to `DENSE_MAX_CLAIMS`; WordLlama's static vectors (`semantic`)
+stand in where the encoder is not installed or the baseline is larger.
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from monitor.matching.clauses import split_clauses
+from monitor.matching.encoder import SentenceEncoder, load_encoder
 from monitor.matching.lexicon import Lexicon, default_lexicon
 from monitor.matching.model import BaselineClaimRef
 from monitor.matching.normalize import ClaimAnalysis, analyze_claim, is_figure_term
@@ -30,6 +42,13 @@ BM25_K1 = 1.2
 BM25_B = 0.5
 # A figure shares less than a word: two claims about different numbers of troops are still related.
 FIGURE_WEIGHT = 0.5
+# Up to this many claims, every claim is encoded when the index is built (a dense scan then proposes
+# candidates too); beyond it, claims are encoded only when a query retrieves them lexically, then cached.
+# Encoding costs about 7 ms a sentence on a laptop-class CPU: 500 claims is a few seconds at most.
+EAGER_ENCODE_LIMIT = 500
+# Beyond this many claims the sentence encoder is not used (the static vectors stand in, if installed):
+# per-query encoding of candidates would dominate matching time.
+DENSE_MAX_CLAIMS = 50_000
 
 
 @dataclass(frozen=True)
@@ -57,69 +76,109 @@ class IndexedTerms:
         return cls(analysis.terms, analysis.surfaces)
 
 
+@dataclass(frozen=True)
+class Unit:
+    """One indexed unit of a claim: the whole claim (span None) or one clause (its span in the text)."""
+
+    terms: IndexedTerms
+    span: tuple[int, int] | None = None
+
+
+def claim_units(text: str, lexicon: Lexicon, extra: str | None = None) -> list[Unit]:
+    """The units to index for one claim: the whole text (with `extra` context) and, for a compound
+    sentence, each of its clauses."""
+    whole = f"{text}\n{extra}" if extra else text
+    units = [Unit(IndexedTerms.of(analyze_claim(whole, lexicon)))]
+    clauses = split_clauses(text)
+    if len(clauses) > 1:
+        units += [Unit(IndexedTerms.of(analyze_claim(c.text, lexicon)), (c.start, c.end)) for c in clauses]
+    return units
+
+
 class BaselineIndex:
-    """The baseline claims, their normalised terms and an inverted index over them. Immutable once built."""
+    """The baseline claims, their normalised terms and an inverted index over them. Immutable once built
+    (but for the cache of lazily computed sentence vectors)."""
 
     def __init__(
         self,
         refs: Sequence[BaselineClaimRef],
-        analyses: Sequence[IndexedTerms],
+        units: Sequence[Sequence[Unit]],
         lexicon: Lexicon,
         embeddings: StaticEmbeddings | None = None,
+        encoder: SentenceEncoder | None = None,
     ) -> None:
-        """Index `refs` from their terms (same order); with `embeddings`, also one vector per claim."""
+        """Index `refs` from their units (same order, at least one unit each); with `embeddings`, also
+        one static vector per claim; with `encoder`, sentence vectors (eagerly or lazily, see module)."""
         self.refs: tuple[BaselineClaimRef, ...] = tuple(refs)
         self.lexicon = lexicon
         self.embeddings = embeddings
-        term_lists = [analysis.terms for analysis in analyses]
-        self.score_texts: list[str] = [" ".join(terms) for terms in term_lists]
+        self.encoder = encoder
+        counts = [len(claim) for claim in units]
+        self.unit_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self.unit_owner: IntArray = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        flat = [unit for claim in units for unit in claim]
+        self.unit_spans: list[tuple[int, int] | None] = [unit.span for unit in flat]
+        self.unit_is_clause = np.array([unit.span is not None for unit in flat], dtype=bool)
+        self.score_texts: list[str] = [" ".join(unit.terms.terms) for unit in flat]
         self._vocabulary: dict[str, int] = {}
+        self._build_postings([unit.terms.terms for unit in flat])
+        self.vectors: FloatArray | None = None
+        if embeddings is not None:
+            self.vectors = np.zeros((len(self.refs), embeddings.dimensions), dtype=np.float32)
+            for doc, claim in enumerate(units):
+                self.vectors[doc] = self._embed(claim[0].terms)
+        self._dense: FloatArray | None = None
+        self._encoded = np.zeros(len(self.refs), dtype=bool)
+        if encoder is not None:
+            self._dense = np.zeros((len(self.refs), encoder.dimensions), dtype=np.float32)
+            if len(self.refs) <= EAGER_ENCODE_LIMIT:
+                self._ensure_encoded(np.arange(len(self.refs), dtype=np.int32))
+
+    def _build_postings(self, term_lists: Sequence[Sequence[str]]) -> None:
         doc_ids: list[int] = []
         term_ids: list[int] = []
         frequencies: list[int] = []
-        lengths = np.zeros(len(self.refs), dtype=np.float32)
-        for doc, terms in enumerate(term_lists):
+        lengths = np.zeros(len(term_lists), dtype=np.float32)
+        for unit, terms in enumerate(term_lists):
             counts: dict[int, int] = {}
             for term in terms:
                 term_id = self._vocabulary.setdefault(term, len(self._vocabulary))
                 counts[term_id] = counts.get(term_id, 0) + 1
-            doc_ids += [doc] * len(counts)
+            doc_ids += [unit] * len(counts)
             term_ids += counts.keys()
             frequencies += counts.values()
-            lengths[doc] = len(terms)
+            lengths[unit] = len(terms)
         self._terms = list(self._vocabulary)
-        self._build_postings(
+        self._index_postings(
             np.asarray(doc_ids, dtype=np.int32),
             np.asarray(term_ids, dtype=np.int32),
             np.asarray(frequencies, dtype=np.float32),
             lengths,
         )
-        self.vectors: FloatArray | None = None
-        if embeddings is not None:
-            self.vectors = np.zeros((len(self.refs), embeddings.dimensions), dtype=np.float32)
-            for doc, analysis in enumerate(analyses):
-                self.vectors[doc] = self._embed(analysis)
 
-    def _build_postings(self, doc_ids: IntArray, term_ids: IntArray, tf: FloatArray, lengths: FloatArray) -> None:
-        count = len(self.refs)
+    def _index_postings(self, unit_ids: IntArray, term_ids: IntArray, tf: FloatArray, lengths: FloatArray) -> None:
+        claims = len(self.refs)
+        units = len(lengths)
         vocabulary_size = len(self._terms)
         order = np.argsort(term_ids, kind="stable")
-        self._post_docs: IntArray = doc_ids[order]
+        self._post_units: IntArray = unit_ids[order]
         post_terms = term_ids[order]
-        df = np.bincount(term_ids, minlength=vocabulary_size).astype(np.float32)
-        self._post_offsets = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
-        self.idf: FloatArray = np.log1p((count - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self._post_offsets = np.concatenate(([0], np.cumsum(np.bincount(term_ids, minlength=vocabulary_size))))
+        # Document frequency in claims: (term, owning claim) pairs, each counted once.
+        owner_pairs = np.unique(post_terms.astype(np.int64) * max(claims, 1) + self.unit_owner[self._post_units])
+        df = np.bincount(owner_pairs // max(claims, 1), minlength=vocabulary_size).astype(np.float32)
+        self.idf: FloatArray = np.log1p((claims - df + 0.5) / (df + 0.5)).astype(np.float32)
         figure = np.array([is_figure_term(term) for term in self._terms], dtype=bool)
         self.term_weight: FloatArray = np.where(figure, self.idf * FIGURE_WEIGHT, self.idf).astype(np.float32)
-        average = float(lengths.mean()) if count else 1.0
+        average = float(lengths.mean()) if units else 1.0
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(average, 1.0))
         post_tf = tf[order]
         self._post_bm25: FloatArray = (
-            self.idf[post_terms] * post_tf * (BM25_K1 + 1) / (post_tf + norm[self._post_docs])
+            self.idf[post_terms] * post_tf * (BM25_K1 + 1) / (post_tf + norm[self._post_units])
         ).astype(np.float32)
-        # The IDF mass of each claim's distinct terms: the denominator of its share of an overlap.
-        self.doc_weight: FloatArray = np.bincount(
-            self._post_docs, weights=self.term_weight[post_terms], minlength=count
+        # The IDF mass of each unit's distinct terms: the denominator of its share of an overlap.
+        self.unit_weight: FloatArray = np.bincount(
+            self._post_units, weights=self.term_weight[post_terms], minlength=units
         ).astype(np.float32)
 
     @classmethod
@@ -131,22 +190,24 @@ class BaselineIndex:
         semantic: bool = True,
         context: Callable[[BaselineClaimRef], str | None] | None = None,
     ) -> BaselineIndex:
-        """Normalise every claim with `lexicon` (default: the bundled one) and index its terms.
+        """Normalise every claim (and its clauses) with `lexicon` (default: the bundled one) and index them.
 
-        With `semantic` (the default) and the optional embeddings installed, claims get vectors too.
-        `context` gives extra text to index with a claim (a fact-check's title, say): it helps find the
-        claim but is never shown, and verdicts look at the claim's own text only."""
+        With `semantic` (the default), the optional dense stages that are installed are used: the
+        sentence encoder and the static embeddings. `context` gives extra text to index with a claim (a
+        fact-check's title, say): it helps find the claim but is never shown, and verdicts look at the
+        claim's own text only."""
         lexicon = lexicon or default_lexicon()
         refs = list(claims)
-        embeddings = load_embeddings() if semantic else None
+        units = [claim_units(ref.text, lexicon, context(ref) if context is not None else None) for ref in refs]
+        encoder = load_encoder() if semantic and len(refs) <= DENSE_MAX_CLAIMS else None
+        # Next to the sentence encoder the static vectors add nothing to the score; they stand in for it
+        # where it is missing, and where claims are encoded lazily they still propose candidates from the
+        # whole baseline (cheaply), which the encoder then re-scores.
+        lazy = encoder is not None and len(refs) > EAGER_ENCODE_LIMIT
+        embeddings = load_embeddings() if semantic and (encoder is None or lazy) else None
+        return cls(refs, units, lexicon, embeddings, encoder)
 
-        def indexed_text(ref: BaselineClaimRef) -> str:
-            extra = context(ref) if context is not None else None
-            return f"{ref.text}\n{extra}" if extra else ref.text
-
-        # Only terms and their surfaces are kept: a full analysis per claim would triple peak memory.
-        analyses = [IndexedTerms.of(analyze_claim(indexed_text(ref), lexicon)) for ref in refs]
-        return cls(refs, analyses, lexicon, embeddings)
+    # --- dense similarity -------------------------------------------------------------------------
 
     def _embed(self, analysis: ClaimAnalysis | IndexedTerms) -> FloatArray:
         assert self.embeddings is not None
@@ -157,22 +218,73 @@ class BaselineIndex:
         )
 
     def claim_vector(self, analysis: ClaimAnalysis) -> FloatArray | None:
-        """The semantic vector of a new claim, or None when the index has no vectors."""
+        """The static vector of a new claim, or None when the index has no static vectors."""
         return self._embed(analysis) if self.embeddings is not None else None
 
     def similarities(self, vector: FloatArray | None, docs: IntArray | None = None) -> FloatArray | None:
-        """Cosine similarity of the baseline claims `docs` (default: all) to a claim vector, or None
-        without vectors."""
+        """Static-vector cosine of the claims `docs` (default: all) to a claim vector, or None without."""
         if self.vectors is None or vector is None:
             return None
         return (self.vectors if docs is None else self.vectors[docs]) @ vector
+
+    @property
+    def has_encoder(self) -> bool:
+        return self.encoder is not None
+
+    @property
+    def fully_encoded(self) -> bool:
+        """Whether every claim has its sentence vector (so a dense scan over all of them is possible)."""
+        return self._dense is not None and bool(self._encoded.all())
+
+    def encode_queries(self, texts: Sequence[str]) -> FloatArray | None:
+        """Sentence vectors of new claims (one row each), or None without an encoder."""
+        if self.encoder is None:
+            return None
+        return self.encoder.encode(list(texts))
+
+    def _ensure_encoded(self, docs: IntArray) -> None:
+        assert self.encoder is not None and self._dense is not None
+        missing = docs[~self._encoded[docs]]
+        if len(missing):
+            missing = np.unique(missing)
+            self._dense[missing] = self.encoder.encode([self.refs[int(doc)].text for doc in missing])
+            self._encoded[missing] = True
+
+    def dense_similarities(self, vector: FloatArray | None, docs: IntArray | None = None) -> FloatArray | None:
+        """Sentence-encoder cosine of the claims `docs` (default: all) to a query vector, encoding claims
+        not yet encoded; None without an encoder or vector."""
+        if self._dense is None or vector is None:
+            return None
+        if docs is None:
+            docs = np.arange(len(self.refs), dtype=np.int32)
+        self._ensure_encoded(docs)
+        return self._dense[docs] @ vector
+
+    # --- terms and postings -----------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self.refs)
 
     @property
+    def unit_count(self) -> int:
+        return len(self.score_texts)
+
+    @property
     def vocabulary_size(self) -> int:
         return len(self._terms)
+
+    def units_of(self, docs: IntArray) -> IntArray:
+        """The unit ids of the claims `docs`, claim by claim."""
+        if not len(docs):
+            return np.zeros(0, dtype=np.int32)
+        starts, ends = self.unit_offsets[docs], self.unit_offsets[docs + 1]
+        return np.concatenate([np.arange(s, e, dtype=np.int32) for s, e in zip(starts, ends, strict=True)])
+
+    def claim_max(self, unit_values: FloatArray) -> FloatArray:
+        """Per claim, the largest of its units' values (`unit_values` over every unit)."""
+        if not len(self.refs):
+            return np.zeros(0, dtype=np.float32)
+        return np.maximum.reduceat(unit_values, self.unit_offsets[:-1]).astype(np.float32)
 
     def query_terms(self, analysis: ClaimAnalysis) -> QueryTerms:
         """The known terms of a new claim (each once) with their weights, and the unknown ones."""
@@ -196,23 +308,34 @@ class BaselineIndex:
         return float(self.idf[term_id])
 
     def accumulate(self, query: QueryTerms) -> tuple[FloatArray, FloatArray]:
-        """BM25 and shared term weight of every claim against the query (zeros where nothing is shared)."""
-        count = len(self.refs)
+        """BM25 and shared term weight of every unit against the query (zeros where nothing is shared)."""
+        count = self.unit_count
         if not len(query.term_ids):
             zeros = np.zeros(count, dtype=np.float32)
             return zeros, zeros.copy()
         starts = self._post_offsets[query.term_ids]
         ends = self._post_offsets[query.term_ids + 1]
         slices = [slice(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
-        docs = np.concatenate([self._post_docs[part] for part in slices])
+        units = np.concatenate([self._post_units[part] for part in slices])
         bm25 = np.concatenate([self._post_bm25[part] for part in slices])
         shared = np.repeat(query.weights, (ends - starts).astype(np.int64))
         return (
-            np.bincount(docs, weights=bm25, minlength=count).astype(np.float32),
-            np.bincount(docs, weights=shared, minlength=count).astype(np.float32),
+            np.bincount(units, weights=bm25, minlength=count).astype(np.float32),
+            np.bincount(units, weights=shared, minlength=count).astype(np.float32),
         )
+
+    def unit_text(self, unit: int) -> str:
+        """The text of a unit as written: the claim, or the clause of it."""
+        text = self.refs[int(self.unit_owner[unit])].text
+        span = self.unit_spans[unit]
+        return text if span is None else text[span[0] : span[1]]
 
     @lru_cache(maxsize=4096)  # noqa: B019 - the index lives as long as its cache should
     def analysis(self, doc: int) -> ClaimAnalysis:
         """The full analysis of one baseline claim, made again on demand (the index keeps only terms)."""
         return analyze_claim(self.refs[doc].text, self.lexicon)
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def unit_analysis(self, unit: int) -> ClaimAnalysis:
+        """The full analysis of one unit's text (claim or clause), made on demand."""
+        return analyze_claim(self.unit_text(unit), self.lexicon)

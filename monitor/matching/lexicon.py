@@ -77,6 +77,7 @@ class Lexicon:
     planned: PhraseSet
     done: PhraseSet
     stages: tuple[tuple[str, str], ...]
+    planned_stages: tuple[tuple[str, str], ...]  # stage pairs whose early side must still be planned
     stopwords: frozenset[str]  # stems
     source: tuple[str, ...] = field(default=())
 
@@ -177,6 +178,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         planned=cue_set("status", "planned"),
         done=cue_set("status", "done"),
         stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "stages", origin)),
+        planned_stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "planned_stages", origin)),
         stopwords=stopwords,
         source=(origin,),
     )

@@ -54,9 +54,14 @@ def _replace_figures(folded: str, figures: list[Figure]) -> str:
     return "".join(parts)
 
 
+# Prefix of the term that says a claim counts something ("#troop" for "9,000 troops"), whatever the number.
+COUNT_PREFIX = "#"
+
+
 def is_figure_term(term: str) -> bool:
-    """Whether a term is a figure token (a number, date, month or year) rather than a word."""
-    return term[:1].isdigit() or (term[:1] in "dmy" and term[1:2].isdigit())
+    """Whether a term is a figure token (a number, date, month or year, or a count's "#what") rather than
+    a word."""
+    return term[:1].isdigit() or term[:1] == COUNT_PREFIX or (term[:1] in "dmy" and term[1:2].isdigit())
 
 
 def analyze_claim(text: str, lexicon: Lexicon) -> ClaimAnalysis:
@@ -76,6 +81,7 @@ def analyze_claim(text: str, lexicon: Lexicon) -> ClaimAnalysis:
         surfaces.append(" ".join(words[start:end]))
         cursor = end
     _add_plain(stems, words, cursor, len(stems), lexicon, terms, starts, surfaces)
+    _add_counted(figures, words, lexicon, terms, starts, surfaces)
     return ClaimAnalysis(
         text=text,
         folded=folded,
@@ -107,13 +113,57 @@ def _add_plain(
         surfaces.append(words[index])
 
 
+def _add_counted(
+    figures: list[Figure],
+    words: list[str],
+    lexicon: Lexicon,
+    terms: list[str],
+    starts: list[int],
+    surfaces: list[str],
+) -> None:
+    """Add a "#what" term for each count of something: "9,000 troops" and "10,500 military personnel"
+    then share "#troop" although their numbers differ, which is what makes one an update of the other."""
+    for figure in figures:
+        key = count_key(figure, lexicon)
+        if key is None:
+            continue
+        position = words.index(figure.token) if figure.token in words else 0
+        terms.append(COUNT_PREFIX + key)
+        starts.append(position)
+        surfaces.append(figure.text)
+
+
+def _head_words(figure: Figure, lexicon: Lexicon) -> tuple[str, ...]:
+    """The words right after a count that say what it counts, up to the first function word: "troops"
+    of "9,000 troops in Belarus", "belarusians" of "a thousand Belarusians have applied"."""
+    words: list[str] = []
+    for word in figure.head:
+        if stem(word) in lexicon.stopwords:
+            break
+        words.append(word)
+    return tuple(words)
+
+
+def count_key(figure: Figure, lexicon: Lexicon) -> str | None:
+    """What a count counts, as one lexicon key or stem ("10.5 thousand military personnel" -> "troop"),
+    or None when it is no count or says nothing it counts."""
+    if figure.kind != "count":
+        return None
+    for term in analyze_claim(" ".join(_head_words(figure, lexicon)), lexicon).terms:
+        if term in lexicon.entity_keys or is_figure_term(term):
+            continue
+        return term
+    return None
+
+
 def head_keys(figure: Figure, lexicon: Lexicon) -> frozenset[str]:
     """What a count counts, as lexicon keys ("10.5 thousand military personnel" -> {"troop"}).
 
     Names are left out: "9,000 Russian troops" and "10,000 troops" count the same thing."""
-    if not figure.head:
+    words = _head_words(figure, lexicon)
+    if not words:
         return frozenset()
-    terms = analyze_claim(" ".join(figure.head), lexicon).terms
+    terms = analyze_claim(" ".join(words), lexicon).terms
     return frozenset(term for term in terms if term not in lexicon.entity_keys and not is_figure_term(term))
 
 

@@ -89,6 +89,8 @@ def explain(result: MatchResult) -> str:
         parts.append(f"figure changed: {old} -> {new}")
     if "status" in evidence:
         parts.append("status moved: {!r} -> {!r}".format(*evidence["status"]))
+    if evidence.get("matched_clause"):
+        parts.append(f"matched clause: {evidence['matched_clause']!r}")
     if evidence.get("shared_terms"):
         parts.append("shared: " + ", ".join(evidence["shared_terms"]))
     if "reason" in evidence:

@@ -1,9 +1,13 @@
-"""How close a baseline claim is to a new claim, 0-100: IDF-weighted term overlap plus rapidfuzz.
+"""How close a baseline claim is to a new claim, 0-100: lexical evidence fused with dense similarity.
 
-Two stages share one definition of the score:
-- `overlap_scores` is vectorised over every claim the index returns (cheap, used to pick candidates),
-- `final_scores` adds rapidfuzz's token-set ratio on the normalised term strings, for the candidates only.
-`exhaustive_scores` applies the final score to every claim: the reference that the indexed path is
+Per unit (a claim or one of its clauses, see `index`):
+- `overlap_scores`: IDF-weighted term overlap, vectorised over every unit the index returns (cheap; it
+  also picks the candidates),
+- rapidfuzz's token-set ratio on the normalised term strings, for the candidates' units only.
+The lexical score of a claim is the best of its units'. `combine` fuses it with the dense cosines that
+are available (the sentence encoder's, WordLlama's static vectors'), each with a fixed weight,
+renormalised over the signals present so a matcher without the optional packages keeps the same scale.
+`exhaustive_scores` applies the same final score to every claim: the reference that the indexed path is
 measured against (recall@1 in `bench/bench_scale.py`).
 """
 
@@ -16,14 +20,22 @@ from rapidfuzz import fuzz, process
 
 from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryTerms
 
-# Share of the query's term weight found in the claim counts more than the share of the claim's found
+# Share of the query's term weight found in the unit counts more than the share of the unit's found
 # in the query: baseline claims are often long compound sentences of which news repeats one clause.
 QUERY_SHARE_EXPONENT = 0.6
 OVERLAP_WEIGHT = 0.75
 FUZZY_WEIGHT = 0.25
-# Share of the final score given to semantic similarity when the index has vectors (the lexical score
-# keeps the rest). Measured: dev top-1 and CheckThat! MAP@5 both rise up to about this share.
-SEMANTIC_WEIGHT = 0.3
+# Weights of the three signals in the final score (renormalised over those present). Measured on dev
+# and CheckThat! (see bench/floors.toml): the sentence encoder carries about as much as the lexical
+# evidence; the static vectors add little next to it.
+LEXICAL_SHARE = 0.5
+DENSE_SHARE = 0.5
+STATIC_SHARE = 0.0
+# Without the sentence encoder, the static vectors take this share next to the lexical score.
+STATIC_SHARE_ALONE = 0.3
+# A clause matches on fewer terms than its whole claim, so its overlap comes easier: it counts at this
+# share. Measured: without it, short clauses of unrelated claims outrank whole-claim matches on CheckThat!.
+CLAUSE_FACTOR = 0.8
 # Terms of the query the baseline has never seen still make it a different claim: they count in the
 # query's weight, at this share of the highest IDF.
 UNKNOWN_TERM_FACTOR = 0.5
@@ -31,61 +43,124 @@ UNKNOWN_TERM_FACTOR = 0.5
 
 @dataclass(frozen=True)
 class ScoredCandidate:
+    """A candidate claim's final score and the features behind it."""
+
     doc: int
     score: float  # 0-100
-    overlap: float  # 0-1
-    fuzzy: float  # 0-1
-    semantic: float | None  # cosine, or None without vectors
+    unit: int  # the claim's best-matching unit (the whole claim or one clause)
+    overlap: float  # 0-1, of that unit
+    fuzzy: float  # 0-1, of that unit
+    lexical: float  # 0-1
+    dense: float | None  # sentence-encoder cosine, or None without
+    static: float | None  # static-vector cosine, or None without
 
 
 def overlap_scores(
-    index: BaselineIndex, query: QueryTerms, shared: FloatArray, docs: IntArray, unknown_weight: float
+    index: BaselineIndex, query: QueryTerms, shared: FloatArray, units: IntArray, unknown_weight: float
 ) -> FloatArray:
-    """IDF-weighted overlap (0-1) of the query with the claims `docs`, from their shared weights."""
+    """IDF-weighted overlap (0-1) of the query with the units `units`, from their shared weights."""
     query_weight = query.total_weight + unknown_weight
     if query_weight <= 0:
-        return np.zeros(len(docs), dtype=np.float32)
+        return np.zeros(len(units), dtype=np.float32)
     query_share = shared / query_weight
-    claim_share = shared / np.maximum(index.doc_weight[docs], 1e-6)
-    result = np.power(query_share, QUERY_SHARE_EXPONENT) * np.power(claim_share, 1 - QUERY_SHARE_EXPONENT)
+    unit_share = shared / np.maximum(index.unit_weight[units], 1e-6)
+    result = np.power(query_share, QUERY_SHARE_EXPONENT) * np.power(unit_share, 1 - QUERY_SHARE_EXPONENT)
     return result.astype(np.float32)
 
 
 def unknown_weight(index: BaselineIndex, query: QueryTerms) -> float:
+    """The weight the query's unknown terms add to its total (figures count half)."""
     if not query.unknown:
         return 0.0
     return UNKNOWN_TERM_FACTOR * index.term_idf("") * sum(0.5 if t[:1].isdigit() else 1.0 for t in query.unknown)
 
 
-def combine(overlap: FloatArray, fuzzy: FloatArray, semantic: FloatArray | None) -> FloatArray:
-    """The final score, 0-100, from the overlap (0-1), the fuzzy ratio (0-1) and the cosine (if any)."""
-    score = 100 * (OVERLAP_WEIGHT * overlap + FUZZY_WEIGHT * fuzzy)
-    if semantic is not None:
-        score = (1 - SEMANTIC_WEIGHT) * score + SEMANTIC_WEIGHT * 100 * np.maximum(semantic, 0)
-    return score.astype(np.float32)
+def lexical(overlap: FloatArray, fuzzy: FloatArray) -> FloatArray:
+    """The lexical score (0-1) of units from their overlap and fuzzy ratio (both 0-1)."""
+    return (OVERLAP_WEIGHT * overlap + FUZZY_WEIGHT * fuzzy).astype(np.float32)
 
 
-def final_scores(
-    index: BaselineIndex,
-    query_text: str,
-    docs: IntArray,
-    overlap: FloatArray,
-    semantic: FloatArray | None,
-) -> list[ScoredCandidate]:
-    """Score the candidate claims `docs` (with their overlaps and cosines) fully; best first."""
-    if not len(docs):
-        return []
-    choices = [index.score_texts[int(doc)] for doc in docs]
-    fuzzy = process.cdist([query_text], choices, scorer=fuzz.token_set_ratio, dtype=np.float32)[0] / 100
-    scores = combine(overlap, fuzzy, semantic)
+def combine(lexical_score: FloatArray, dense: FloatArray | None, static: FloatArray | None) -> FloatArray:
+    """The final score, 0-100, from the lexical score (0-1) and the cosines that are available."""
+    static_share = STATIC_SHARE if dense is not None else STATIC_SHARE_ALONE
+    total = LEXICAL_SHARE * lexical_score
+    weight = LEXICAL_SHARE
+    if dense is not None:
+        total = total + DENSE_SHARE * np.maximum(dense, 0)
+        weight += DENSE_SHARE
+    if static is not None and static_share > 0:
+        total = total + static_share * np.maximum(static, 0)
+        weight += static_share
+    return (100 * total / weight).astype(np.float32)
+
+
+def clause_factors(index: BaselineIndex, units: IntArray) -> FloatArray:
+    """The factor each unit's lexical score counts at: CLAUSE_FACTOR for a clause, 1 for a whole claim."""
+    return np.where(index.unit_is_clause[units], CLAUSE_FACTOR, 1.0).astype(np.float32)
+
+
+def fuzzy_scores(index: BaselineIndex, query_text: str, units: IntArray) -> FloatArray:
+    """rapidfuzz token-set ratio (0-1) of the query's term string with each unit's claim.
+
+    Always the whole claim's: the token-set ratio is 100 whenever one term set holds the other, which a
+    short clause's often is of a long query; the clause's own evidence is its overlap."""
+    if not len(units):
+        return np.zeros(0, dtype=np.float32)
+    wholes = index.unit_offsets[index.unit_owner[units]]
+    distinct, back = np.unique(wholes, return_inverse=True)
+    choices = [index.score_texts[int(unit)] for unit in distinct]
+    ratios = process.cdist([query_text], choices, scorer=fuzz.token_set_ratio, dtype=np.float32)[0] / 100
+    return ratios[back.reshape(-1)].astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LexicalBest:
+    """Per candidate claim: its lexical score and the unit that gave it, with that unit's features."""
+
+    docs: IntArray
+    score: FloatArray
+    unit: IntArray
+    overlap: FloatArray
+    fuzzy: FloatArray
+
+    def take(self, rows: IntArray) -> LexicalBest:
+        """The rows `rows` only (in that order)."""
+        return LexicalBest(self.docs[rows], self.score[rows], self.unit[rows], self.overlap[rows], self.fuzzy[rows])
+
+
+def best_units(
+    index: BaselineIndex, docs: IntArray, units: IntArray, overlap: FloatArray, fuzzy: FloatArray
+) -> LexicalBest:
+    """Reduce unit features (units of `docs`, claim by claim, as `index.units_of` gives them) to one row
+    per claim: the best clause-discounted lexical score, and the unit that matches best undiscounted
+    (the whole claim on a tie), which is what the verdict reads."""
+    raw = lexical(overlap, fuzzy)
+    scores = raw * clause_factors(index, units)
+    owners = index.unit_owner[units]
+    # Units come grouped by claim, in the order of `docs`: the first unit of each group starts a segment.
+    starts = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
+    groups = np.cumsum(np.isin(np.arange(len(units)), starts)) - 1
+    # Sorted by group, then by falling score (stable: the whole claim, listed first, wins a tie): the
+    # first row of each group is its best unit.
+    best = np.lexsort((-raw, groups))[starts]
+    best_score = np.maximum.reduceat(scores, starts).astype(np.float32)
+    return LexicalBest(docs, best_score, units[best], overlap[best], fuzzy[best])
+
+
+def rank(best: LexicalBest, dense: FloatArray | None, static: FloatArray | None) -> list[ScoredCandidate]:
+    """The candidates with their final scores, best first."""
+    scores = combine(best.score, dense, static)
     order = np.argsort(-scores, kind="stable")
     return [
         ScoredCandidate(
-            int(docs[i]),
-            float(scores[i]),
-            float(overlap[i]),
-            float(fuzzy[i]),
-            None if semantic is None else float(semantic[i]),
+            doc=int(best.docs[i]),
+            score=float(scores[i]),
+            unit=int(best.unit[i]),
+            overlap=float(best.overlap[i]),
+            fuzzy=float(best.fuzzy[i]),
+            lexical=float(best.score[i]),
+            dense=None if dense is None else float(dense[i]),
+            static=None if static is None else float(static[i]),
         )
         for i in order
     ]
@@ -94,12 +169,18 @@ def final_scores(
 def exhaustive_scores(
     index: BaselineIndex,
     query_text: str,
-    overlap_all: FloatArray,
-    semantic_all: FloatArray | None,
+    overlap_units: FloatArray,
+    dense_all: FloatArray | None,
+    static_all: FloatArray | None,
 ) -> FloatArray:
-    """The final score of every claim in the index (a full rapidfuzz scan; for measurement only)."""
-    fuzzy = (
-        process.cdist([query_text], index.score_texts, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=-1)[0]
-        / 100
+    """The final score of every claim in the index (a full rapidfuzz scan; for measurement only).
+
+    `overlap_units`: the overlap of every unit; the cosines: of every claim (or None)."""
+    wholes = index.unit_offsets[:-1]
+    whole_texts = [index.score_texts[int(unit)] for unit in wholes]
+    per_claim = process.cdist([query_text], whole_texts, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=-1)[0]
+    fuzzy = (per_claim / 100)[index.unit_owner]
+    everything = np.arange(index.unit_count, dtype=np.int32)
+    return combine(
+        index.claim_max(lexical(overlap_units, fuzzy) * clause_factors(index, everything)), dense_all, static_all
     )
-    return combine(overlap_all, fuzzy, semantic_all)

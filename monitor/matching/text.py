@@ -51,6 +51,8 @@ _CONTRACTIONS = [
 _DESIGNATION = re.compile(r"\b([a-z]{1,3})-(?=\d)")
 # Addresses and social-media handles name no part of a claim ("pic.twitter.com/x", "@user").
 _ADDRESS = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*|(?<!\w)@\w+")
+# Reference marks copied from encyclopedias ("join the unit.[14]") are no figures of the claim.
+_CITATION = re.compile(r"\[(?:\d{1,3}|citation needed|note \d+)\]")
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
 
 _ENGLISH = snowballstemmer.stemmer("english")
@@ -72,9 +74,12 @@ def fold_text(text: str) -> str:
     """Fold text for comparison: NFKC, plain quotes and dashes, plain spaces, case, Latin diacritics.
 
     Negated contractions are spelled out ("doesn't" -> "does not"), weapon designations joined
-    ("S-400" -> "s400"), web addresses and @handles dropped. Whitespace is collapsed.
+    ("S-400" -> "s400"), web addresses, @handles and reference marks ("[14]") dropped. Whitespace is
+    collapsed.
     """
     text = text.translate(_PUNCTUATION)
+    if "[" in text:
+        text = _CITATION.sub(" ", text)
     if "/" in text or "@" in text or "www." in text:
         text = _ADDRESS.sub(" ", text)
     if not text.isascii():

