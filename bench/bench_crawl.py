@@ -3,19 +3,24 @@
 The site (its own process, 127.0.0.1) serves one RSS feed linking N realistic article pages of about 40 KB
 each, every one on topic and different. Both crawls run with the same concurrency and no AutoThrottle, so
 the ratio measures what fetch -> extract -> filter -> claims -> match -> store costs over fetching alone.
-Run: `.venv/bin/python bench/bench_crawl.py [--pages 2000] [--quick]`.
+Peak memory is the largest sum of the resident memory of this script's child processes at one moment
+(sampled): the crawl with its analyzer and writer processes, or the bare spider (the site server excluded).
+Run: `.venv/bin/python bench/bench_crawl.py [--pages 2000] [--quick] [--ingest-workers N]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -126,7 +131,13 @@ def serve_site(pages: int, ready: Connection) -> None:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # The listen backlog: the default (5) is less than the crawls' 32 concurrent connections, and on
+        # a busy machine the kernel then drops connection attempts, which the client retries only after
+        # seconds (or times out): bursts of such stalls made the figures vary tenfold between runs.
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     base = f"http://127.0.0.1:{server.server_address[1]}"
     ready.send(base)
@@ -174,7 +185,7 @@ def _run_bare(feed_url: str) -> tuple[int, float]:
     return fetched, seconds
 
 
-def _run_pipeline(feed_url: str, folder: Path) -> tuple[int, float]:
+def _run_pipeline(feed_url: str, folder: Path, limits: CrawlLimits) -> tuple[int, float]:
     engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
     migrate(engine)
     with session_scope(engine) as session:
@@ -182,33 +193,82 @@ def _run_pipeline(feed_url: str, folder: Path) -> tuple[int, float]:
         install_default_watch_terms(session)
         add_source(session, url=feed_url, kind="feed")
     started = time.perf_counter()
-    summary = run_crawl(engine, limits=CrawlLimits(extra_settings=BENCH_SETTINGS, progress_every=10**9))
+    summary = run_crawl(engine, limits=limits)
     seconds = time.perf_counter() - started
     if summary.error or summary.report.errors:
         print(f"bench_crawl: the crawl reported {summary.error or summary.report.errors[:3]}", file=sys.stderr)
     return summary.report.articles.get("new", 0), seconds
 
 
+class MemorySampler(threading.Thread):
+    """Samples the summed resident memory of this process's descendants (Linux /proc; else nothing)."""
+
+    def __init__(self, *, exclude: set[int], every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.exclude = exclude
+        self.every = every
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.every):
+            self.peak_mb = max(self.peak_mb, self._descendants_rss_mb())
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def _descendants_rss_mb(self) -> float:
+        children: dict[int, list[int]] = {}
+        rss_pages: dict[int, int] = {}
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # the process ended while we looked
+            # The command name (field 2) may hold spaces: the fields after its closing parenthesis are safe.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            pid = int(entry.name)
+            children.setdefault(int(fields[1]), []).append(pid)
+            rss_pages[pid] = int(fields[21])
+        total, stack = 0, list(children.get(os.getpid(), []))
+        while stack:
+            pid = stack.pop()
+            if pid in self.exclude:
+                continue
+            total += rss_pages.get(pid, 0)
+            stack.extend(children.get(pid, []))
+        return total * resource.getpagesize() / (1024 * 1024)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="300 pages")
+    parser.add_argument("--ingest-workers", type=int, help="analyzer processes (default: CrawlLimits')")
     args = parser.parse_args()
     pages = 300 if args.quick else args.pages
+    limits = CrawlLimits(extra_settings=BENCH_SETTINGS, progress_every=10**9)
+    if args.ingest_workers is not None:
+        limits = replace(limits, ingest_workers=args.ingest_workers)
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     site = context.Process(target=serve_site, args=(pages, sender), daemon=True)
     site.start()
     feed_url = receiver.recv() + "/feed.rss"
+    memory = MemorySampler(exclude={site.pid} if site.pid else set())
+    memory.start()
     try:
         bare_pages, bare_seconds = _run_bare(feed_url)
         with tempfile.TemporaryDirectory() as folder:
-            stored, pipeline_seconds = _run_pipeline(feed_url, Path(folder))
+            stored, pipeline_seconds = _run_pipeline(feed_url, Path(folder), limits)
     finally:
+        memory.stop()
         site.kill()
     bare_rate, pipeline_rate = bare_pages / bare_seconds, stored / pipeline_seconds
-    # ru_maxrss of children is the largest terminated child (KB on Linux): the crawl or its article worker.
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # ru_maxrss of children is the largest single terminated child (KB on Linux), whatever the sampling missed.
+    largest_child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = max(memory.peak_mb, largest_child_mb)
     figures = Figures()
     figures.add("crawl.pages", float(pages), "pages", digits=0)
     figures.add("crawl.bare_pages_per_s", bare_rate, "pages/s", digits=1)

@@ -127,11 +127,16 @@ _QUOTE_CLOSERS: dict[str, frozenset[str]] = {
 _MAX_QUOTE_CHARS = 1200
 
 
+# Every character that may open or close a quotation; the scan for quotations visits only these.
+_QUOTE_CHAR_RE = re.compile("[" + re.escape("".join(sorted(set(_QUOTE_CLOSERS).union(*_QUOTE_CLOSERS.values())))) + "]")
+
+
 def _closed_quote_spans(text: str) -> list[tuple[int, int]]:
     """Return (start, end) of every quotation that opens and closes within `text`."""
     spans: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []
-    for index, char in enumerate(text):
+    for quote in _QUOTE_CHAR_RE.finditer(text):
+        index, char = quote.start(), quote.group()
         before = text[index - 1] if index else " "
         after = text[index + 1] if index + 1 < len(text) else " "
         depth = _matching_depth(stack, char, after)

@@ -124,7 +124,7 @@ class RunningCrawl:
         return pid
 
     def kill(self, reason: str | None = None) -> None:
-        """Kill the child and its article worker at once (SIGKILL to its process group).
+        """Kill the child and its article workers at once (SIGKILL to its process group).
 
         The run is recorded as failed with `reason`, or else with how the process died.
         """

@@ -6,6 +6,7 @@ comes back is a `CrawlReport`. Everything is picklable, because the child is sta
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -29,6 +30,22 @@ class SourceSpec:
     since: datetime | None = None
 
 
+# Each analyzer holds its own baseline index and, when installed, the sentence encoder: a few hundred MB.
+MAX_DEFAULT_INGEST_WORKERS = 4
+
+
+def default_ingest_workers() -> int:
+    """One analyzer process per core this process may run on, at least one, at most the cap above.
+
+    The crawl process and the writer need a fraction of a core each: at the matching cost per article the
+    analyzers are what limits throughput, so even a 2-core machine runs two."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_INGEST_WORKERS))
+
+
 @dataclass(frozen=True)
 class CrawlLimits:
     """How hard and how long a crawl may work; the defaults are the polite production values."""
@@ -43,7 +60,9 @@ class CrawlLimits:
     concurrent_per_domain: int = 4
     autothrottle_start_delay: float = 1.0
     progress_every: int = 50  # pages between progress lines
-    ingest_workers: int = 1  # extraction and storage in a second process (0: in the crawl process)
+    # Analyzer processes (extraction, claims, matching: CPU work), plus one writer process for storage;
+    # 0 runs everything in the crawl process. Default: one per core, up to `MAX_DEFAULT_INGEST_WORKERS`.
+    ingest_workers: int = field(default_factory=default_ingest_workers)
     extra_settings: dict[str, Any] = field(default_factory=dict)  # raw Scrapy settings, applied last
 
 

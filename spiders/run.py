@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from monitor.queries import stored_urls
 from monitor.storage.engine import make_engine, session_scope
 from spiders.job import CrawlJob, CrawlLimits, CrawlReport
+from spiders.lifetime import die_with_parent
 from spiders.tally import CrawlTally, ProgressCallback
 
 
@@ -75,8 +76,10 @@ def crawl(job: CrawlJob, *, progress: ProgressCallback | None = None) -> CrawlRe
 
 def run_crawl_job(job: CrawlJob, connection: Connection) -> None:
     """Entry point of the child process: crawl, then send the report (or the reason it failed)."""
-    # A process group of its own, so the parent can stop this process and its article worker together.
+    # A process group of its own, so the parent can stop this process and its article workers together.
     os.setpgid(0, 0)
+    # A parent killed outright cannot stop the group: the kernel's signal on its death does.
+    die_with_parent()
     try:
         report = crawl(job, progress=lambda snapshot: connection.send(("progress", snapshot)))
         connection.send(("report", report.to_message()))

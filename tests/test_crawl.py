@@ -59,7 +59,8 @@ def test_crawl_stores_every_good_article_once_and_reports_every_planted_failure(
     sqlite_engine: Engine, news_site: NewsSite
 ) -> None:
     prepare_crawl_database(sqlite_engine, news_site)
-    limits = replace(TEST_LIMITS, ingest_workers=1)  # the production shape: articles in a worker process
+    # The production shape: pages analyzed in two worker processes at once, stored by a writer process.
+    limits = replace(TEST_LIMITS, ingest_workers=2)
     summary = run_crawl(sqlite_engine, limits=limits, on_matches=record_matches_in_meta)
 
     assert summary.status == "finished" and summary.error is None
