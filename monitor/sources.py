@@ -1,4 +1,4 @@
-"""Sources to crawl: validation, storage and the bundled default list (monitor/data/sources.toml)."""
+"""Sources to crawl: validation, storage and the bundled default list (monitor/defaults/sources.toml)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from monitor.config import format_interval, parse_interval
 from monitor.errors import DuplicateError, InputError, NotFoundError
 from monitor.storage.models import Source, SourceKind
 
-DEFAULT_SOURCES = Path(__file__).parent / "data" / "sources.toml"
+DEFAULT_SOURCES = Path(__file__).parent / "defaults" / "sources.toml"
 MAX_URL_LENGTH = 2000
 
 

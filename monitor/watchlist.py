@@ -15,7 +15,7 @@ from monitor.errors import DuplicateError, InputError, NotFoundError
 from monitor.storage.models import WatchTerm
 from monitor.textfold import fold
 
-DEFAULT_WATCH_TERMS = Path(__file__).parent / "data" / "watch_terms.toml"
+DEFAULT_WATCH_TERMS = Path(__file__).parent / "defaults" / "watch_terms.toml"
 MAX_TERM_LENGTH = 100
 MAX_ALIASES = 50
 
