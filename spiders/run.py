@@ -22,6 +22,22 @@ from spiders.lifetime import die_with_parent
 from spiders.tally import CrawlTally, ProgressCallback
 
 
+class OneLineErrors(logging.Filter):
+    """Keeps a log record's message and drops its stack trace.
+
+    Scrapy's robots.txt middleware logs every unreachable host (offline: every source) with a full
+    traceback; the crawl already records that failure per source, with its address and reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+# Loggers whose errors the crawl report states already, so their tracebacks are noise on a console.
+ONE_LINE_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt",)
+
+
 class StoredUrlLookup:
     """Which of some URLs are stored already (as an article's address or canonical URL)."""
 
@@ -65,6 +81,8 @@ def crawl(job: CrawlJob, *, progress: ProgressCallback | None = None) -> CrawlRe
     tally = CrawlTally(progress=progress, progress_every=job.limits.progress_every)
     engine = make_engine(job.database_url)
     process = CrawlerProcess(scrapy_settings(job.limits))
+    for name in ONE_LINE_LOGGERS:
+        logging.getLogger(name).addFilter(OneLineErrors())
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, job=job, tally=tally, stored_urls=StoredUrlLookup(engine))
     process.start()
