@@ -24,11 +24,11 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from monitor.errors import InputError
 from monitor.pipeline import MatchHook
-from monitor.sources import clean_url
+from monitor.sources import get_source, list_sources
 from monitor.storage.engine import session_scope
 from monitor.storage.models import CrawlRun, CrawlStatus, Source, utcnow
 from spiders.job import CrawlJob, CrawlLimits, CrawlReport, SourceOutcome, SourceSpec
@@ -71,16 +71,10 @@ def progress_printer(stream: TextIO | None = None) -> ProgressCallback:
 def select_sources(session: Session, urls: Sequence[str] | None = None) -> list[Source]:
     """The given sources (InputError for one that is not stored), or every enabled source."""
     if not urls:
-        return list(session.exec(select(Source).where(Source.enabled == True).order_by(col(Source.id))))  # noqa: E712
+        return list_sources(session, enabled_only=True)
     chosen: list[Source] = []
-    for raw in urls:
-        try:
-            url = clean_url(raw)
-        except InputError:
-            url = raw.strip()
-        row = session.exec(select(Source).where(Source.url == url)).first()
-        if row is None:
-            raise InputError(f"no source {raw!r} (see `monitor sources list`)")
+    for url in urls:
+        row = get_source(session, url=url)
         if row not in chosen:
             chosen.append(row)
     return chosen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -135,3 +135,16 @@ def source(session: Session, *, url: str, failures: int = 0, last_error: str | N
     session.add(row)
     session.flush()
     return row
+
+
+class Clock:
+    """A clock the test moves by hand (an injectable `clock` for dispatchers and schedulers)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta

@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from alert_servers import SlackReceiver, SmtpReceiver, WebhookReply, running_slack, running_smtp
 from click.testing import CliRunner
-from factories import crawl_run, match
+from factories import Clock, crawl_run, match
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -75,14 +75,6 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     else:
         with running_slack() as slack, httpx.Client(timeout=2.0) as client:
             yield slack_harness(slack, client)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def setup_outbox(engine: Engine, harness: Harness, *claims: str) -> tuple[OutboxDispatcher, Clock]:

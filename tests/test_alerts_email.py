@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alert_servers import SmtpReceiver, password_authenticator, running_smtp, self_signed_tls
-from factories import crawl_run, match
+from factories import Clock, crawl_run, match
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -25,19 +25,6 @@ from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert
 
 RECIPIENTS = ("analyst@example.org", "desk@example.org")
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 def smtp_config(port: int, **fields: object) -> SmtpConfig:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from alert_servers import WAIT, SlackReceiver, SmtpReceiver, running_slack, running_smtp
-from factories import baseline_claim, crawl_run, match
+from factories import Clock, baseline_claim, crawl_run, match
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -43,17 +43,6 @@ class ScriptedChannel:
         if self.errors:
             raise self.errors.pop(0)
         self.accepted.append(message)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 def alerts(engine: Engine) -> list[Alert]:
