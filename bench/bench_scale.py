@@ -8,8 +8,8 @@ attribution added. New claims are perturbed copies of baseline claims (a figure 
 a negation added, the attribution moved) and unrelated sentences (claims held out of the baseline).
 
 Prints index build time, claims matched per second, peak RSS, recall@1 of the indexed path against an
-exhaustive scan with the same final scorer (on a sample), and the time to match a 2,000-word article
-against the 3-article baseline. `--quick` uses a tenth of the sizes; `--lexical` leaves out the optional
+exhaustive scan with the same final scorer (on a sample). (One 2,000-word article against the 3-article
+baseline: `bench_article.py`.) `--quick` uses a tenth of the sizes; `--lexical` leaves out the optional
 dense stages (the sentence encoder is used up to `index.DENSE_MAX_CLAIMS` baseline claims: with --quick,
 not in the full run, where the static vectors stand in if installed).
 """
@@ -152,25 +152,6 @@ def recall_at_1(matcher: ClaimMatcher, queries: Sequence[str]) -> float:
     return hits / max(len(queries), 1)
 
 
-def article_seconds(corpus: Sequence[str], rng: random.Random, *, semantic: bool) -> tuple[float, int]:
-    """Seconds to take the claims of a 2,000-word article and match them against the 3-article baseline
-    (index build included: the CLI builds it for each call)."""
-    from monitor.claims import extract_claims
-
-    paragraphs: list[str] = []
-    words = 0
-    while words < 2000:
-        paragraph = " ".join(_perturb(rng, rng.choice(corpus)) for _ in range(4))
-        paragraphs.append(paragraph)
-        words += len(paragraph.split())
-    article = "\n\n".join(paragraphs)
-    started = time.perf_counter()
-    matcher = ClaimMatcher(BaselineIndex.build(corpus_refs(), semantic=semantic))
-    claims = extract_claims(article)
-    matcher.match_many(claims)
-    return time.perf_counter() - started, len(claims)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="10,000 baseline claims, 1,000 new claims")
@@ -180,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     samples = 100 if args.quick else 500
     prefix = ("scale.quick" if args.quick else "scale") + (".lexical" if args.lexical else "")
     figures = Figures()
-    baseline, new, corpus = make_data(sizes)
+    baseline, new, _ = make_data(sizes)
     figures.add(f"{prefix}.baseline_claims", len(baseline), "claims")
     figures.add(f"{prefix}.new_claims", len(new), "claims")
 
@@ -202,9 +183,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures.add(f"{prefix}.exhaustive_seconds_per_query", (time.perf_counter() - started) / len(sample), "s")
     figures.add(f"{prefix}.peak_rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB", digits=0)
 
-    seconds, claims = article_seconds(corpus, rng, semantic=not args.lexical)
-    figures.add(f"{prefix}.article_2000_words_seconds", seconds, "s")
-    figures.add(f"{prefix}.article_2000_words_claims", claims, "claims")
     figures.add(f"{prefix}.vectors", int(index.vectors is not None), "semantic")
     figures.add(f"{prefix}.sentence_encoder", int(index.has_encoder), "semantic")
     figures.save()

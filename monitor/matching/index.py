@@ -247,7 +247,8 @@ class BaselineIndex:
         missing = docs[~self._encoded[docs]]
         if len(missing):
             missing = np.unique(missing)
-            self._dense[missing] = self.encoder.encode([self.refs[int(doc)].text for doc in missing])
+            texts = [self.refs[int(doc)].text for doc in missing]
+            self._dense[missing] = self.encoder.encode(texts, keep=True)
             self._encoded[missing] = True
 
     def dense_similarities(self, vector: FloatArray | None, docs: IntArray | None = None) -> FloatArray | None:
