@@ -3,11 +3,14 @@
 Pure functions over bytes and strings (no Scrapy, no I/O), so they are tested on saved pages and measured
 on the article-extraction benchmark (`bench/bench_extraction.py`). The main text comes from trafilatura,
 tuned towards precision: a navigation line or "related" list that slips into the text becomes a false claim.
+Title, author and site name come from trafilatura's metadata readers too, called one by one so that the
+parts we do not keep (categories, tags, licence) and searches that cannot succeed cost nothing.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,7 +20,18 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import charset_normalizer
 import lxml.html
 import trafilatura
-from lxml.etree import ParserError
+from htmldate import find_date
+from lxml.etree import ParserError, XPath
+from trafilatura.metadata import (
+    META_URL,
+    Document,
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
 
 __all__ = [
     "ExtractedPage",
@@ -274,36 +288,82 @@ def _clean_text(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# Everything trafilatura's author XPaths (`trafilatura.xpaths.AUTHOR_XPATHS`) test, lowercased: the <author> and
+# <rel> elements, these attributes and these words in them. `extract_author` searches a pruned copy of the whole
+# tree, the costliest part of the metadata; on a page with none of these it finds nothing, so it is not called.
+# tests/test_extraction.py fails when a trafilatura upgrade makes the XPaths test something not listed here.
+_AUTHOR_MARKUP = XPath(
+    "//author | //rel | //@class | //@id | //@rel | //@itemprop | //@data-testid | //@data-component"
+)
+_AUTHOR_WORDS_RE = re.compile(
+    "author|byl|bbl|username|screenname|writer|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"
+)
+
+
+def _may_name_an_author(tree: lxml.html.HtmlElement) -> bool:
+    """False only where `extract_author` is sure to find nothing (see `_AUTHOR_MARKUP`)."""
+    found = _AUTHOR_MARKUP(tree)
+    attribute_values = [str(value) for value in found if isinstance(value, str)]
+    has_author_elements = len(attribute_values) < len(found)
+    return has_author_elements or _AUTHOR_WORDS_RE.search(" ".join(attribute_values).lower()) is not None
+
+
+def _page_metadata(tree: lxml.html.HtmlElement, url: str, *, with_date: bool) -> Document:
+    """Title, author, site name and (when `with_date`) date, as `trafilatura.extract_metadata` finds them.
+
+    The same steps in the same order, minus what we do not keep (categories, tags, licence, host name: each
+    a search of the whole tree) and the date search when the page's metadata already gave a date.
+    """
+    metadata = examine_meta(tree)
+    # A one-word author in <meta> is usually a site or a handle; trafilatura rejects it the same way.
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None
+    # trafilatura's JSON-LD reader has bugs of its own; the page stays usable without it.
+    with contextlib.suppress(Exception):
+        metadata = extract_meta_json(tree, metadata)
+    if not metadata.title:
+        metadata.title = extract_title(tree)
+    if not metadata.author and _may_name_an_author(tree):
+        metadata.author = extract_author(tree)
+    if not metadata.url:
+        metadata.url = extract_url(tree, url)
+    if with_date:
+        # Markup only: htmldate's search of the whole text for date-like strings is slow.
+        metadata.date = find_date(tree, extensive_search=False, original_date=True, url=metadata.url)
+    if not metadata.sitename:
+        metadata.sitename = extract_sitename(tree)
+    if metadata.sitename:
+        metadata.sitename = metadata.sitename.lstrip("@")
+        if metadata.sitename and "." not in metadata.sitename and not metadata.sitename[0].isupper():
+            metadata.sitename = metadata.sitename.title()
+    elif metadata.url and (host := META_URL.match(metadata.url)):
+        metadata.sitename = host[1]
+    metadata.clean_and_trim()
+    return metadata
+
+
 def extract_article(html: str, url: str) -> ExtractedPage | None:
     """Extract the main text and metadata of an article page at `url`; None when it has no main text
     (fewer than `MIN_ARTICLE_WORDS` words)."""
     tree = _parse(html)
     if tree is None:
         return None
-    # Read what trafilatura does not keep before it prunes the tree.
-    canonical = canonical_url(url, tree)
-    declared_language = _declared_language(tree)
-    meta_published = _meta_published(tree)
     document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=True,
-        with_metadata=True,
-        # The page's own date metadata was read above; htmldate's search of the whole text is slow.
-        date_extraction_params={"extensive_search": False, "original_date": True},
+        tree, url=url, favor_precision=True, include_comments=False, include_tables=True, with_metadata=False
     )
     text = _clean_text(getattr(document, "text", None) or "") if document is not None else ""
     if len(text.split()) < MIN_ARTICLE_WORDS:
         return None
+    # Metadata only for pages that are articles; bare_extraction worked on its own copy, so `tree` is intact.
+    meta_published = _meta_published(tree)
+    metadata = _page_metadata(tree, url, with_date=meta_published is None)
     return ExtractedPage(
         url=url,
-        canonical_url=canonical,
-        title=(getattr(document, "title", None) or "").strip() or None,
+        canonical_url=canonical_url(url, tree),
+        title=(metadata.title or "").strip() or None,
         text=text,
-        author=(getattr(document, "author", None) or "").strip()[:500] or None,
-        published=meta_published or _parse_datetime(getattr(document, "date", None) or ""),
-        language=declared_language or detect_language(text),
-        sitename=(getattr(document, "sitename", None) or "").strip() or None,
+        author=(metadata.author or "").strip()[:500] or None,
+        published=meta_published or _parse_datetime(metadata.date or ""),
+        language=_declared_language(tree) or detect_language(text),
+        sitename=(metadata.sitename or "").strip() or None,
     )

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from newssite.content import CP1251_ARTICLE, EN_TROOPS, RU_ARTICLE, UK_ARTICLE, render_article, render_section
+import trafilatura
+from newssite.content import (
+    ALL_PAGES,
+    CP1251_ARTICLE,
+    EN_TROOPS,
+    RU_ARTICLE,
+    UK_ARTICLE,
+    render_article,
+    render_section,
+)
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
+from trafilatura.xpaths import AUTHOR_XPATHS
 
-from spiders.extraction import canonical_url, decode_html, detect_language, extract_article, strip_tracking
+from spiders.extraction import (
+    _AUTHOR_MARKUP,
+    _AUTHOR_WORDS_RE,
+    canonical_url,
+    decode_html,
+    detect_language,
+    extract_article,
+    strip_tracking,
+)
 from spiders.items import FetchedArticle
 from spiders.job import CrawlJob, SourceSpec
 from spiders.middlewares import retry_after_seconds
@@ -110,6 +129,51 @@ def test_article_from_a_scrapy_response_in_windows_1251() -> None:
 
 def test_page_without_main_text_gives_none() -> None:
     assert extract_article("<html><body><nav><a href='/'>Home</a></nav></body></html>", SITE + "/x") is None
+
+
+def _metadata_variants() -> list[Any]:
+    """Pages covering each way to an author: <meta>, JSON-LD, the byline fallback, none at all."""
+    page = render_article(EN_TROOPS)
+    meta_author = f'<meta name="author" content="{EN_TROOPS.author}">'
+    json_ld = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",'
+        ' "author": {"@type": "Person", "name": "Jan Nowak"}, "publisher": {"@type": "Organization",'
+        ' "name": "Border Desk"}}</script>'
+    )
+    byline_only = page.replace(meta_author, "")
+    return [
+        *(pytest.param(render_article(article), id=article.path) for article in ALL_PAGES),
+        pytest.param(page.replace(meta_author, json_ld), id="json-ld author"),
+        pytest.param(page.replace(meta_author, '<meta name="author" content="Desk">'), id="one-word meta author"),
+        pytest.param(byline_only, id="byline only"),
+        pytest.param(byline_only.replace('<p class="byline">', "<p>"), id="no author markup"),
+    ]
+
+
+@pytest.mark.parametrize("html", _metadata_variants())
+def test_title_author_and_site_name_are_those_of_trafilaturas_full_metadata_extraction(html: str) -> None:
+    url = f"{SITE}{EN_TROOPS.path}"
+    page = extract_article(html, url)
+    expected = trafilatura.extract_metadata(html, default_url=url)
+    assert page is not None
+    assert (page.title, page.author, page.sitename) == (expected.title, expected.author, expected.sitename)
+
+
+def test_the_author_search_is_skipped_only_where_trafilaturas_author_xpaths_cannot_match() -> None:
+    """`_AUTHOR_MARKUP` and `_AUTHOR_WORDS_RE` must cover every attribute, element and word that trafilatura's
+    author XPaths test; this fails when a trafilatura upgrade adds one, so the shortcut is re-checked."""
+    sources = " ".join(xpath.path for xpath in AUTHOR_XPATHS)
+    assert set(re.findall(r"@([\w-]+)", sources)) <= set(re.findall(r"@([\w-]+)", _AUTHOR_MARKUP.path))
+    matched_elements = re.findall(r"//(\w+)", sources) + re.findall(r"(?<![@\w-])(\w+)\s*=", sources)
+    assert set(matched_elements) <= set(re.findall(r"//(\w+)", _AUTHOR_MARKUP.path))
+    # A regex character class such as [Aa] stands for its first letter: the words are compared lowercased.
+    words = [
+        re.sub(r"\[(\w)\w*\]", r"\1", alternative)
+        for literal in re.findall(r"'([^']*)'", sources)
+        for alternative in literal.split("|")
+    ]
+    # "me" is what the text of a <rel> child element is compared with; the element itself is looked for.
+    assert [word for word in words if not _AUTHOR_WORDS_RE.search(word.lower())] == ["me"]
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:
