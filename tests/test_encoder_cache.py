@@ -3,14 +3,13 @@ process and never change an answer: a damaged or unwritable cache is skipped."""
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_encoder import CONFIG, tiny_tokenizer, tiny_weights
+from test_encoder import CONFIG, tiny_archive, tiny_tokenizer, tiny_weights
 
 from monitor.matching import encoder_cache
 from monitor.matching.encoder import SentenceEncoder, load_from_archive
@@ -120,15 +119,7 @@ def test_queries_are_not_kept(tmp_path: Path) -> None:
 
 
 def test_archive_encoder_keeps_vectors_under_the_cache_root(tmp_path: Path, private_cache: Path) -> None:
-    pytest.importorskip("tokenizers")
-    from safetensors.numpy import save
-
-    path = tmp_path / "model.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("model.safetensors", save(tiny_weights()))
-        archive.writestr("tokenizer.json", tiny_tokenizer().to_str())
-        archive.writestr("config.json", json.dumps(CONFIG))
-    encoder = load_from_archive(path)
+    encoder = load_from_archive(tiny_archive(tmp_path / "model.zip"))
     encoder.encode(["belarus border"], keep=True)
     assert (private_cache / "vectors.sqlite3").is_file()
     assert any(name.endswith("model.safetensors") for name in os.listdir(private_cache))
