@@ -367,17 +367,19 @@ class ArticleAnalyzer:
         lexical evidence leads the detection score. The claims that remain go to the matcher in one call,
         so it can batch them.
         """
-        retrievable = [position for position, claim in enumerate(claims) if self._shares_a_term(claim)]
+        index = self.claim_matcher.index
+        analyses = [analyze_claim(claim, index.lexicon) for claim in claims]
+        retrievable = [
+            position for position, analysis in enumerate(analyses) if len(index.query_terms(analysis).term_ids)
+        ]
         results: list[MatchResult | None] = [None] * len(claims)
         if retrievable:
-            found = self.claim_matcher.match_many([claims[i] for i in retrievable], top_k=self.top_k)
+            found = self.claim_matcher.match_many(
+                [claims[i] for i in retrievable], top_k=self.top_k, analyses=[analyses[i] for i in retrievable]
+            )
             for position, result in zip(retrievable, found, strict=True):
                 results[position] = result
         return tuple(results)
-
-    def _shares_a_term(self, claim: str) -> bool:
-        index = self.claim_matcher.index
-        return len(index.query_terms(analyze_claim(claim, index.lexicon)).term_ids) > 0
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlmodel import Session, func, select
 
 from monitor.baseline_store import load_bundled_baseline
 from monitor.matching import ClaimMatcher, MatchResult
+from monitor.matching.normalize import ClaimAnalysis
 from monitor.pipeline import (
     ArticleAnalyzer,
     ArticleIngestor,
@@ -131,9 +132,11 @@ class CountingMatcher:
         self.index = matcher.index
         self.calls: list[list[str]] = []
 
-    def match_many(self, texts: Sequence[str], *, top_k: int = 3) -> list[MatchResult]:
+    def match_many(
+        self, texts: Sequence[str], *, top_k: int = 3, analyses: Sequence[ClaimAnalysis] | None = None
+    ) -> list[MatchResult]:
         self.calls.append(list(texts))
-        return self.inner.match_many(texts, top_k=top_k)
+        return self.inner.match_many(texts, top_k=top_k, analyses=analyses)
 
 
 def test_claims_sharing_no_baseline_term_are_not_matched_and_the_rest_in_one_call(prepared: Engine) -> None:

@@ -174,10 +174,14 @@ class ClaimMatcher:
         """Match one claim: the verdict, the best baseline claim (or None) and the `top_k` candidates."""
         return self.match_many([text], top_k=top_k)[0]
 
-    def match_many(self, texts: Sequence[str], *, top_k: int = 3) -> list[MatchResult]:
+    def match_many(
+        self, texts: Sequence[str], *, top_k: int = 3, analyses: Sequence[ClaimAnalysis] | None = None
+    ) -> list[MatchResult]:
         """`match` for each text, in order. The claims that need the sentence encoder (see `needs_encoder`)
-        are encoded in one batch."""
-        analyses = [analyze_claim(text, self.index.lexicon) for text in texts]
+        are encoded in one batch. `analyses`: the texts' `analyze_claim` with this index's lexicon, where
+        the caller already has them (so they are not computed twice)."""
+        if analyses is None:
+            analyses = [analyze_claim(text, self.index.lexicon) for text in texts]
         if not len(self.index):
             return [self._decide(analysis, [], top_k) for analysis in analyses]
         if not self.index.has_encoder:
