@@ -35,7 +35,7 @@ from monitor.storage.models import (
     ReviewStatus,
     utcnow,
 )
-from monitor.textfold import fold
+from monitor.text.fold import fold
 
 EMAIL = "email"
 SLACK = "slack"

@@ -21,7 +21,7 @@ import charset_normalizer
 import trafilatura
 from trafilatura.settings import Document
 
-from monitor.claims import (
+from monitor.text.claims import (
     extract_claims,
     is_call_to_action,
     is_claim,

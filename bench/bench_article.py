@@ -32,8 +32,8 @@ from _common import Figures, shared_dir
 from bench_matching import corpus_refs
 from bench_scale import SEED, _perturb
 
-from monitor.claims import extract_claims
 from monitor.matching import BaselineIndex, ClaimMatcher
+from monitor.text.claims import extract_claims
 
 WORDS = 2000
 
@@ -66,7 +66,7 @@ def news_article(rng: random.Random) -> str:
 _COLD = """
 import sys, time
 started = time.perf_counter()
-from monitor.claims import extract_claims
+from monitor.text.claims import extract_claims
 from monitor.matching import BaselineIndex, ClaimMatcher
 sys.path.insert(0, "bench")
 from bench_matching import corpus_refs

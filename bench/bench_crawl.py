@@ -28,11 +28,11 @@ from typing import Any
 
 from _common import Figures
 
-from monitor.baseline_store import load_bundled_baseline
-from monitor.crawl import CrawlLimits, run_crawl
-from monitor.sources import add_source
+from monitor.catalog.baseline_store import load_bundled_baseline
+from monitor.catalog.sources import add_source
+from monitor.catalog.watch_terms import install_default_watch_terms
+from monitor.crawling.runs import CrawlLimits, run_crawl
 from monitor.storage.engine import make_engine, migrate, session_scope
-from monitor.watchlist import install_default_watch_terms
 
 _WORDS = [
     "border",

@@ -17,7 +17,8 @@ from typing import Any
 from _common import Figures, load_score_module, shared_dir
 
 from baseline.loader import load_corpus
-from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, result_to_json
+from monitor.cli.check_output import result_to_json
+from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher
 
 
 def corpus_refs() -> list[BaselineClaimRef]:

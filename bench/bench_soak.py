@@ -29,14 +29,14 @@ from _common import REPO_DIR, Figures
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from monitor.baseline_store import load_bundled_baseline
+from monitor.catalog.baseline_store import load_bundled_baseline
+from monitor.catalog.sources import add_source
+from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.demo.articles import NewsArticle
 from monitor.demo.sinks import MailSink, SlackSink, free_port
 from monitor.demo.site import LocalNewsSite
-from monitor.sources import add_source
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Alert, AlertStatus, Article, Claim, CrawlRun, CrawlStatus, Match, MetaEntry
-from monitor.watchlist import install_default_watch_terms
 
 READY = "Claim Monitor is running"
 FEED = "wire"
@@ -47,9 +47,9 @@ SERVICE_SCRIPT = """
 import json, logging, sys
 from datetime import timedelta
 from monitor.config import load_settings
-from monitor.crawl import CrawlLimits
-from monitor.scheduler import SchedulerOptions
-from monitor.service import ServiceOptions, run_service
+from monitor.crawling.runs import CrawlLimits
+from monitor.service.scheduler import SchedulerOptions
+from monitor.service.run import ServiceOptions, run_service
 from monitor.storage.engine import make_engine
 logging.basicConfig(level=logging.WARNING)
 knobs = json.loads(sys.argv[1])

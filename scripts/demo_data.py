@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from alerts.outbox import enqueue_match_alerts
-from monitor.pipeline import ArticleIngestor, IncomingArticle
-from monitor.setup import initialise
-from monitor.sources import add_source
+from monitor.catalog.first_run import initialise
+from monitor.catalog.sources import add_source
+from monitor.ingest.pipeline import ArticleIngestor, IncomingArticle
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, AlertStatus, Article, Claim, CrawlRun, CrawlStatus, Match
 

@@ -1,4 +1,4 @@
-"""The item pipeline: fetched article pages -> extraction -> analysis -> storage (`monitor.pipeline`).
+"""The item pipeline: fetched article pages -> extraction -> analysis -> storage (`monitor.ingest.pipeline`).
 
 Extraction, claim splitting and matching are CPU work that would stall Scrapy's event loop, and they have
 no side effects, so by default they run in a pool of analyzer processes (`CrawlLimits.ingest_workers`)
@@ -22,8 +22,8 @@ from typing import Any, Self, TypeVar
 
 from scrapy.crawler import Crawler
 
+from monitor.crawling.job import CrawlJob
 from spiders.items import FetchedArticle
-from spiders.job import CrawlJob
 from spiders.workers import (
     ArticleProcessor,
     ProcessedArticle,

@@ -1,6 +1,6 @@
 """scrapy-redis's scheduler for crawler workers: the crawl's requests in Redis, article pages claimed by one worker.
 
-Used only by `monitor crawler` workers (`monitor.scaleout.redis_scrapy_settings` selects it); a crawl
+Used only by `monitor crawler` workers (`monitor.crawling.scaleout.redis_scrapy_settings` selects it); a crawl
 without Redis keeps Scrapy's own scheduler. The article requests of `NewsSpider` bypass dupefilters
 (`dont_filter`, because the spider deduplicates them itself within a run), so the claim is taken here,
 before the request is queued: a page claimed by another worker's run is dropped and counted as known.
@@ -13,7 +13,7 @@ from typing import Any
 from scrapy import Request
 from scrapy_redis.scheduler import Scheduler
 
-from monitor.scaleout import ArticleClaims, RedisKeys
+from monitor.crawling.scaleout import ArticleClaims, RedisKeys
 
 
 class SharedArticleScheduler(Scheduler):

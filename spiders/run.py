@@ -1,7 +1,7 @@
 """The crawl's child process: runs Scrapy for one `CrawlJob` and sends progress and the report back.
 
 Twisted's reactor cannot be restarted in one process, so every crawl run gets a fresh process
-(`monitor.crawl` starts it with multiprocessing's `spawn`). Messages on the connection are tuples:
+(`monitor.crawling.runs` starts it with multiprocessing's `spawn`). Messages on the connection are tuples:
 `("progress", snapshot)`, then exactly one of `("report", report_dict)` or `("failed", reason)`.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from monitor.queries import stored_urls
+from monitor.catalog.queries import stored_urls
+from monitor.crawling.job import CrawlJob, CrawlLimits, CrawlReport
 from monitor.storage.engine import make_engine, session_scope
-from spiders.job import CrawlJob, CrawlLimits, CrawlReport
 from spiders.lifetime import die_with_parent
 from spiders.tally import CrawlTally, ProgressCallback
 

@@ -4,7 +4,7 @@
 and retry delays that way, never by editing this file).
 """
 
-from monitor.fetch import USER_AGENT as MONITOR_USER_AGENT
+from monitor.crawling.fetch import USER_AGENT as MONITOR_USER_AGENT
 
 BOT_NAME = "claim-monitor"
 SPIDER_MODULES = ["spiders.spiders"]

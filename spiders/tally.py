@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from monitor.pipeline import IngestResult
-from spiders.job import CrawlReport, SourceOutcome
+from monitor.crawling.job import CrawlReport, SourceOutcome
+from monitor.ingest.pipeline import IngestResult
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
 
-from monitor.pipeline import (
+from monitor.crawling.job import CrawlJob
+from monitor.ingest.pipeline import (
     AnalyzedArticle,
     ArticleAnalyzer,
     ArticleIngestor,
@@ -25,7 +26,6 @@ from monitor.pipeline import (
 from monitor.storage.engine import make_engine
 from spiders.extraction import decode_html, extract_article
 from spiders.items import FetchedArticle
-from spiders.job import CrawlJob
 from spiders.lifetime import die_with_parent
 
 logger = logging.getLogger(__name__)

@@ -18,10 +18,9 @@ from newssite.content import ALL_PAGES, EN_TROOPS, OFF_TOPIC, SYNDICATED_COPY, r
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from monitor.baseline_store import load_bundled_baseline
-from monitor.matching import ClaimMatcher, MatchResult
-from monitor.matching.normalize import ClaimAnalysis
-from monitor.pipeline import (
+from monitor.catalog.baseline_store import load_bundled_baseline
+from monitor.catalog.watch_terms import WatchTermMatcher, install_default_watch_terms, read_default_terms
+from monitor.ingest.pipeline import (
     ArticleAnalyzer,
     ArticleIngestor,
     ArticleWriter,
@@ -32,9 +31,10 @@ from monitor.pipeline import (
     content_hash,
     text_sketch,
 )
+from monitor.matching import ClaimMatcher, MatchResult
+from monitor.matching.normalize import ClaimAnalysis
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Article, Claim, Match
-from monitor.watchlist import WatchTermMatcher, install_default_watch_terms, read_default_terms
 from spiders.extraction import extract_article
 from spiders.items import FetchedArticle
 from spiders.lifetime import die_with_parent

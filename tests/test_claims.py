@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.claims import (
+from monitor.text.claims import (
     extract_claims,
     is_call_to_action,
     is_claim,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.cli import main
-from monitor.crawl import CrawlLimits, RunningCrawl, run_crawl, start_crawl
+from monitor.crawling.runs import CrawlLimits, RunningCrawl, run_crawl, start_crawl
 from monitor.storage.models import Article, CrawlRun, Match, MetaEntry, Source
 
 pytest_plugins = ["conftest_newssite"]

@@ -22,6 +22,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 from trafilatura.xpaths import AUTHOR_XPATHS
 
+from monitor.crawling.job import CrawlJob, SourceSpec
 from spiders.extraction import (
     _AUTHOR_MARKUP,
     _AUTHOR_WORDS_RE,
@@ -32,7 +33,6 @@ from spiders.extraction import (
     strip_tracking,
 )
 from spiders.items import FetchedArticle
-from spiders.job import CrawlJob, SourceSpec
 from spiders.middlewares import retry_after_seconds
 from spiders.pipelines import incoming_article
 from spiders.spiders.news import NewsSpider, looks_like_article

@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.matching import (
-    BaselineClaimRef,
-    BaselineIndex,
-    ClaimMatcher,
-    MatchResult,
-    render_table,
-    result_to_json,
-)
-from monitor.matching.claims_file import ClaimsFileError, read_claims_file
+from baseline.claims_file import ClaimsFileError, read_claims_file
+from monitor.cli.check_output import render_table, result_to_json
+from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, MatchResult
 from monitor.matching.normalize import analyze_claim
 
 BASELINE = [

@@ -13,9 +13,11 @@ from newssite.content import EN_SITEMAP_ONLY, EN_TROOPS, OFF_TOPIC, SYNDICATED_C
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from monitor.baseline_store import load_bundled_baseline
+from monitor.catalog.baseline_store import load_bundled_baseline
+from monitor.catalog.queries import article_json, list_articles, list_matches, match_json, parse_since, stored_urls
+from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.cli import main
-from monitor.pipeline import (
+from monitor.ingest.pipeline import (
     ArticleIngestor,
     IncomingArticle,
     IngestOutcome,
@@ -23,10 +25,8 @@ from monitor.pipeline import (
     content_hash,
     shingle_similarity,
 )
-from monitor.queries import article_json, list_articles, list_matches, match_json, parse_since, stored_urls
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Article, Claim, Match, MetaEntry
-from monitor.watchlist import install_default_watch_terms
 
 SITE = "https://news.example.org"
 

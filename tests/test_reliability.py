@@ -33,10 +33,12 @@ from alerts.channels import EmailChannel, SmtpConfig
 from alerts.dispatcher import OutboxDispatcher
 from alerts.outbox import enqueue_match_alerts
 from alerts.render import escape_mrkdwn
-from monitor.crawl import CrawlLimits
+from monitor.catalog.sources import add_source
+from monitor.catalog.watch_terms import install_default_watch_terms
+from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import BORDER_DESK
 from monitor.demo.site import LocalNewsSite
-from monitor.scheduler import (
+from monitor.service.scheduler import (
     OUTBOX_JOB,
     LocalCrawlLauncher,
     MonitorJobs,
@@ -45,10 +47,8 @@ from monitor.scheduler import (
     crawl_job_id,
     crawl_job_name,
 )
-from monitor.sources import add_source
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Alert, AlertStatus, Article, Claim, CrawlRun, CrawlStatus, Match, Source, utcnow
-from monitor.watchlist import install_default_watch_terms
 
 # The service as `monitor run` starts it, with test-sized knobs: a short outbox lease (so a delivery a killed
 # service left half-done is taken over within seconds) and the outbox drained every second.
@@ -56,9 +56,9 @@ SERVICE_SCRIPT = """
 import json, logging, sys
 from datetime import time, timedelta
 from monitor.config import load_settings
-from monitor.crawl import CrawlLimits
-from monitor.scheduler import SchedulerOptions
-from monitor.service import ServiceOptions, run_service
+from monitor.crawling.runs import CrawlLimits
+from monitor.service.scheduler import SchedulerOptions
+from monitor.service.run import ServiceOptions, run_service
 from monitor.storage.engine import make_engine
 logging.basicConfig(level=logging.INFO)
 knobs = json.loads(sys.argv[1])

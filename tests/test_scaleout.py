@@ -38,8 +38,8 @@ from alerts.channels.slack import SlackChannel
 from alerts.dispatcher import OutboxDispatcher
 from monitor.cli import main
 from monitor.config import Settings
-from monitor.crawl import CrawlLimits
-from monitor.scaleout import (
+from monitor.crawling.runs import CrawlLimits
+from monitor.crawling.scaleout import (
     ArticleClaims,
     CrawlWorker,
     RedisCrawlLauncher,

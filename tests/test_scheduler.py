@@ -18,15 +18,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-import monitor.crawl
+import monitor.crawling.runs
 from alerts.channels import EmailChannel, SmtpConfig
 from alerts.dispatcher import OutboxDispatcher
 from alerts.outbox import match_alert_hook
-from monitor.baseline_store import load_bundled_baseline
-from monitor.crawl import CrawlLimits
+from monitor.catalog.baseline_store import load_bundled_baseline
+from monitor.catalog.sources import add_source, remove_source, set_source_enabled
+from monitor.catalog.watch_terms import install_default_watch_terms
+from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import BORDER_DESK
 from monitor.demo.site import LocalNewsSite
-from monitor.scheduler import (
+from monitor.service.scheduler import (
     DIGEST_JOB,
     OUTBOX_JOB,
     SYNC_JOB,
@@ -38,10 +40,8 @@ from monitor.scheduler import (
     due_digest_day,
     fail_running_crawl_runs,
 )
-from monitor.sources import add_source, remove_source, set_source_enabled
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, Article, CrawlRun, CrawlStatus, Digest, Source
-from monitor.watchlist import install_default_watch_terms
 
 MINSK = ZoneInfo("Europe/Minsk")
 NOW = datetime(2024, 5, 14, 12, 0, tzinfo=UTC)  # 15:00 in Minsk
@@ -275,7 +275,7 @@ def test_a_hung_crawl_is_killed_recorded_and_the_next_run_crawls_for_real(
         source = add(sqlite_engine, site.feed_url("border-desk"))
 
         # A child that is still at work half a second after its 0.5 s limit counts as hung.
-        monkeypatch.setattr(monitor.crawl, "KILL_GRACE_SECONDS", 0.5)
+        monkeypatch.setattr(monitor.crawling.runs, "KILL_GRACE_SECONDS", 0.5)
         hung = LocalCrawlLauncher(sqlite_engine, limits=CrawlLimits(time_limit=0.5), on_matches=None)
         jobs = make_jobs(sqlite_engine, hung)
         jobs.crawl_source(source)

@@ -19,9 +19,9 @@ from alert_servers import WAIT, free_port
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, delete, select
 
+from monitor.catalog.first_run import initialise
 from monitor.demo.articles import BORDER_DESK
 from monitor.demo.site import LocalNewsSite
-from monitor.setup import initialise
 from monitor.storage.engine import session_scope
 from monitor.storage.models import CrawlRun, CrawlStatus, Source
 

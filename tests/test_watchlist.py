@@ -3,9 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from monitor.errors import DuplicateError, InputError
-from monitor.storage.engine import session_scope
-from monitor.watchlist import (
+from monitor.catalog.watch_terms import (
     WatchTermMatcher,
     add_watch_term,
     clean_term,
@@ -13,6 +11,8 @@ from monitor.watchlist import (
     list_watch_terms,
     read_default_terms,
 )
+from monitor.errors import DuplicateError, InputError
+from monitor.storage.engine import session_scope
 
 
 def _matcher(*terms: tuple[str, list[str]]) -> WatchTermMatcher:

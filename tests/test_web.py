@@ -4,9 +4,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from monitor.catalog.first_run import initialise
 from monitor.config import load_settings
 from monitor.errors import InputError
-from monitor.setup import initialise
 from monitor.storage.engine import session_scope
 from monitor.web.app import create_app
 from monitor.web.server import check_listen_address

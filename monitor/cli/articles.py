@@ -6,9 +6,9 @@ import json
 
 import click
 
+from monitor.catalog.queries import article_json, list_articles, list_matches, match_json, parse_since
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
-from monitor.queries import article_json, list_articles, list_matches, match_json, parse_since
 from monitor.storage.models import Verdict
 
 pass_cli = click.make_pass_decorator(CliContext)

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import click
 
+from baseline.claims_file import read_claims_file
 from baseline.loader import read_article
-from monitor.baseline_store import (
+from monitor.catalog.baseline_store import (
     add_baseline_article,
     add_claims_list,
     baseline_claims,
     list_baseline_articles,
 )
+from monitor.catalog.sources import clean_url
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
+from monitor.crawling.fetch import fetch_document
 from monitor.errors import InputError
-from monitor.fetch import fetch_document
-from monitor.matching.claims_file import read_claims_file
-from monitor.sources import clean_url
 
 pass_cli = click.make_pass_decorator(CliContext)
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, render_table, result_to_json
+from monitor.cli.check_output import render_table, result_to_json
+from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher
 
 MAX_LINE_BYTES = 1_000_000
 MAX_INPUT_BYTES = 50_000_000
@@ -55,7 +56,7 @@ def _article_claims(text: str) -> list[str]:
         if not extracted:
             raise click.ClickException("no article text found in the HTML")
         text = extracted
-    from monitor.claims import extract_claims
+    from monitor.text.claims import extract_claims
 
     claims = extract_claims(text)
     if not claims:

@@ -35,7 +35,7 @@ class CliContext:
             yield session
 
     def load_baseline_refs(self) -> list[BaselineClaimRef]:
-        from monitor.baseline_store import baseline_refs
+        from monitor.catalog.baseline_store import baseline_refs
 
         with self.session() as session:
             return baseline_refs(session)

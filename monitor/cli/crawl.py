@@ -6,7 +6,7 @@ import click
 
 from alerts.outbox import enqueue_channels, match_alert_hook, no_channel_notice
 from monitor.cli.context import CliContext
-from monitor.crawl import CrawlLimits, CrawlSummary, progress_printer, run_crawl
+from monitor.crawling.runs import CrawlLimits, CrawlSummary, progress_printer, run_crawl
 
 pass_cli = click.make_pass_decorator(CliContext)
 

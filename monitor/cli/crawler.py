@@ -10,8 +10,8 @@ import redis
 
 from alerts.outbox import no_channel_notice
 from monitor.cli.context import CliContext
-from monitor.crawl import CrawlLimits
-from monitor.scaleout import (
+from monitor.crawling.runs import CrawlLimits
+from monitor.crawling.scaleout import (
     DEFAULT_SOURCE_TIME_LIMIT,
     CrawlWorker,
     ScaleOutError,

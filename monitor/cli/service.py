@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
+from monitor.catalog.first_run import initialise
+from monitor.catalog.sources import clean_every
 from monitor.cli.context import CliContext
-from monitor.setup import initialise
-from monitor.sources import clean_every
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -69,9 +69,9 @@ def run(cli: CliContext, host: str | None, port: int | None, every: str | None, 
     Each enabled source is crawled on its own interval, the alert outbox is drained every minute, and the
     digest of the previous day is sent daily at MONITOR_DIGEST_TIME. Stopping lets running crawls finish.
     """
-    from monitor.crawl import CrawlLimits
-    from monitor.scheduler import DEFAULT_CRAWL_TIME_LIMIT, SchedulerOptions
-    from monitor.service import ServiceError, ServiceOptions, run_service
+    from monitor.crawling.runs import CrawlLimits
+    from monitor.service.run import ServiceError, ServiceOptions, run_service
+    from monitor.service.scheduler import DEFAULT_CRAWL_TIME_LIMIT, SchedulerOptions
 
     settings = cli.settings
     schedule_overrides = {} if every is None else {"default_every": timedelta(seconds=clean_every(every) or 0)}

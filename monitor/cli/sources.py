@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from monitor.catalog.sources import add_source, describe_every, list_sources, remove_source, set_source_enabled
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
-from monitor.sources import add_source, describe_every, list_sources, remove_source, set_source_enabled
 from monitor.storage.models import SourceKind
 
 pass_cli = click.make_pass_decorator(CliContext)

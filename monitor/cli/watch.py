@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
-from monitor.watchlist import add_watch_term, list_watch_terms, remove_watch_term
 
 pass_cli = click.make_pass_decorator(CliContext)
 

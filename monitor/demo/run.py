@@ -2,7 +2,7 @@
 
 It starts the local news site, a mail sink and a Slack-style receiver, makes a fresh demo database with
 the bundled baseline and watch terms and the site's two feeds as sources, and then runs the service's own
-job functions (`monitor.scheduler.MonitorJobs`): both sources crawled (as the scheduler would, in
+job functions (`monitor.service.scheduler.MonitorJobs`): both sources crawled (as the scheduler would, in
 parallel), the outbox drained, and today's digest built, stored and sent.
 """
 
@@ -27,17 +27,17 @@ from alerts.digest import local_today
 from alerts.digest_render import digest_html
 from alerts.dispatcher import OutboxDispatcher
 from alerts.outbox import configured_channels, enqueue_channels, match_alert_hook
-from monitor.baseline_store import load_bundled_baseline
+from monitor.catalog.baseline_store import load_bundled_baseline
+from monitor.catalog.sources import add_source
+from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.config import Settings, load_settings
-from monitor.crawl import CrawlLimits
+from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import DEMO_FEEDS
 from monitor.demo.sinks import MailSink, ReceivedMail, SlackSink, slack_headline
 from monitor.demo.site import LocalNewsSite
-from monitor.scheduler import LocalCrawlLauncher, MonitorJobs
-from monitor.sources import add_source
+from monitor.service.scheduler import LocalCrawlLauncher, MonitorJobs
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Article, CrawlRun, Match, MetaEntry, Source
-from monitor.watchlist import install_default_watch_terms
 
 Progress = Callable[[str], None]
 

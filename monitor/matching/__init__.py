@@ -3,7 +3,7 @@ updates or contradicts it, with the evidence.
 
     index = BaselineIndex.build(refs)
     result = ClaimMatcher(index).match("Russia keeps about 10,000 troops in Belarus.")
-    result_to_json(result, top_k=3)
+    result.verdict, result.baseline, result.evidence
 """
 
 from monitor.matching.index import BaselineIndex
@@ -11,7 +11,6 @@ from monitor.matching.lexicon import Lexicon, LexiconError, default_lexicon, loa
 from monitor.matching.matcher import DEFAULT_THRESHOLD, ClaimMatcher
 from monitor.matching.model import BaselineClaimRef, Candidate, MatchResult, Verdict
 from monitor.matching.normalize import ClaimAnalysis, analyze_claim, normalize_text
-from monitor.matching.render import explain, render_table, result_to_json
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -26,9 +25,6 @@ __all__ = [
     "Verdict",
     "analyze_claim",
     "default_lexicon",
-    "explain",
     "load_lexicon",
     "normalize_text",
-    "render_table",
-    "result_to_json",
 ]

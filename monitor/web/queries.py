@@ -1,4 +1,4 @@
-"""Read-only queries behind the web pages and the JSON API (the CLI has its own in monitor/queries.py)."""
+"""Read-only queries behind the web pages and the JSON API (the CLI has its own in monitor/catalog/queries.py)."""
 
 from __future__ import annotations
 

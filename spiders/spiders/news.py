@@ -20,10 +20,10 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
+from monitor.crawling.job import CrawlJob, SourceSpec
 from spiders.extraction import strip_tracking
 from spiders.failures import describe_failure
 from spiders.items import FetchedArticle
-from spiders.job import CrawlJob, SourceSpec
 from spiders.tally import CrawlTally
 
 StoredUrls = Callable[[Sequence[str]], set[str]]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from monitor.baseline_store import load_bundled_baseline
-from monitor.sources import add_source
+from monitor.catalog.baseline_store import load_bundled_baseline
+from monitor.catalog.sources import add_source
+from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.storage.engine import session_scope
-from monitor.watchlist import install_default_watch_terms
 from newssite.server import NewsSite
 
 # (site key, kind) of every source of the site; see NewsSite.FEED_PATHS.

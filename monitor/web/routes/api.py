@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlmodel import Session
 
 from alerts.digest import DigestContent, build_digest
+from monitor.catalog.sources import add_source, remove_source, set_source_enabled
+from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
 from monitor.errors import InputError
-from monitor.sources import add_source, remove_source, set_source_enabled
 from monitor.storage.models import Source, WatchTerm
-from monitor.watchlist import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
 from monitor.web.deps import ApiWriter, Context, status_for
 from monitor.web.filters import MAX_PAGE_SIZE, PAGE_SIZE, parse_day, parse_match_filters
 from monitor.web.queries import (

@@ -10,10 +10,10 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from baseline.loader import BaselineFileError, read_article
-from monitor.baseline_store import add_baseline_article, list_baseline_articles
+from monitor.catalog.baseline_store import add_baseline_article, list_baseline_articles
+from monitor.catalog.sources import clean_url
+from monitor.crawling.fetch import MAX_DOCUMENT_BYTES, fetch_document
 from monitor.errors import InputError
-from monitor.fetch import MAX_DOCUMENT_BYTES, fetch_document
-from monitor.sources import clean_url
 from monitor.web.chart import matches_chart
 from monitor.web.deps import Context, FormWriter
 from monitor.web.filters import parse_day

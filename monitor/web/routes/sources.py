@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from monitor.catalog.sources import add_source, describe_every, remove_source, set_source_enabled
 from monitor.errors import InputError, NotFoundError
-from monitor.sources import add_source, describe_every, remove_source, set_source_enabled
 from monitor.storage.models import Source, SourceKind
 from monitor.web.deps import Context, FormWriter, status_for
 from monitor.web.queries import source_overview

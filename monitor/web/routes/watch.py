@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
 from monitor.errors import InputError, NotFoundError
 from monitor.storage.models import WatchTerm
-from monitor.watchlist import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
 from monitor.web.deps import Context, FormWriter, status_for
 from monitor.web.filters import split_aliases
 

@@ -15,7 +15,7 @@ The pieces, each a thin layer over Redis:
   two workers never fetch the same article page. Claims end with the crawl run that holds them (or after
   `claim_ttl`), so a later run can fetch a page that was not stored.
 - `CrawlWorker`: the loop of `monitor crawler`; each source (or batch of sources taken together) is one
-  `monitor.crawl.start_crawl` run (its own `CrawlRun` row, articles through the same `ArticleIngestor`).
+  `monitor.crawling.runs.start_crawl` run (its own `CrawlRun` row, articles through the same `ArticleIngestor`).
   An article found by two workers at once is stored once: the unique canonical URL makes the loser count
   it as "already seen".
 
@@ -43,11 +43,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
-from monitor.crawl import KILL_GRACE_SECONDS, CrawlSummary, ProgressCallback, start_crawl
+from monitor.crawling.job import CrawlLimits
+from monitor.crawling.runs import KILL_GRACE_SECONDS, CrawlSummary, ProgressCallback, start_crawl
 from monitor.errors import InputError, MonitorError
 from monitor.storage.engine import session_scope
 from monitor.storage.models import CrawlRun, CrawlStatus, utcnow
-from spiders.job import CrawlLimits
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",

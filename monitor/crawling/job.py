@@ -1,6 +1,6 @@
 """The plain data passed between a crawl's parent process and its Scrapy child.
 
-No Scrapy imports here: `monitor.crawl` builds a `CrawlJob`, the child (`spiders.run`) runs it, and what
+No Scrapy imports here: `monitor.crawling.runs` builds a `CrawlJob`, the child (`spiders.run`) runs it, and what
 comes back is a `CrawlReport`. Everything is picklable, because the child is started with `spawn`.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from monitor.pipeline import MatchHook
+from monitor.ingest.pipeline import MatchHook
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """One crawl run: the `CrawlRun` row, Scrapy in a child process, statistics and per-source state.
 
 Twisted's reactor cannot restart, so Scrapy runs in a fresh child process each time (multiprocessing
-`spawn`). The child stores articles itself (through `monitor.pipeline`) and sends progress and a final
+`spawn`). The child stores articles itself (through `monitor.ingest.pipeline`) and sends progress and a final
 report over a pipe; this side records the report in the run's row and updates every source's crawl state
 (status, error, conditional-GET validators). A child that crashes or is killed leaves a `failed` row with
 the reason, and the caller carries on.
@@ -26,12 +26,12 @@ from typing import Any, TextIO
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from monitor.catalog.sources import get_source, list_sources
+from monitor.crawling.job import CrawlJob, CrawlLimits, CrawlReport, SourceOutcome, SourceSpec
 from monitor.errors import InputError
-from monitor.pipeline import MatchHook
-from monitor.sources import get_source, list_sources
+from monitor.ingest.pipeline import MatchHook
 from monitor.storage.engine import session_scope
 from monitor.storage.models import CrawlRun, CrawlStatus, Source, utcnow
-from spiders.job import CrawlJob, CrawlLimits, CrawlReport, SourceOutcome, SourceSpec
 
 __all__ = ["CrawlLimits", "CrawlSummary", "RunningCrawl", "progress_printer", "run_crawl", "start_crawl"]
 

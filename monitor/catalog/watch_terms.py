@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from monitor.errors import DuplicateError, InputError, NotFoundError
 from monitor.storage.models import WatchTerm
-from monitor.textfold import fold
+from monitor.text.fold import fold
 
 DEFAULT_WATCH_TERMS = Path(__file__).parent / "defaults" / "watch_terms.toml"
 MAX_TERM_LENGTH = 100

@@ -38,13 +38,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from monitor.baseline_store import baseline_refs
-from monitor.claims import extract_claims
+from monitor.catalog.baseline_store import baseline_refs
+from monitor.catalog.watch_terms import WatchTermMatcher
 from monitor.matching import BaselineIndex, ClaimMatcher, MatchResult, analyze_claim
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Article, Claim, Match, WatchTerm, utcnow
-from monitor.textfold import fold
-from monitor.watchlist import WatchTermMatcher
+from monitor.text.claims import extract_claims
+from monitor.text.fold import fold
 
 __all__ = [
     "AnalyzedArticle",

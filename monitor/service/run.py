@@ -29,8 +29,8 @@ from alerts.channels import build_channels
 from alerts.dispatcher import DEFAULT_LEASE, OutboxDispatcher
 from alerts.outbox import configured_channels, no_channel_notice
 from monitor.config import Settings
-from monitor.crawl import CrawlLimits
-from monitor.scheduler import (
+from monitor.crawling.runs import CrawlLimits
+from monitor.service.scheduler import (
     DEFAULT_CRAWL_TIME_LIMIT,
     CrawlLauncher,
     ManagedCrawlLauncher,

@@ -3,7 +3,7 @@
 Three parts, each usable alone:
 
 - `CrawlLauncher`: how a crawl is started. `LocalCrawlLauncher` runs it here (a Scrapy child process per
-  run, with a time limit); `monitor.scaleout.RedisCrawlLauncher` queues it for crawler workers.
+  run, with a time limit); `monitor.crawling.scaleout.RedisCrawlLauncher` queues it for crawler workers.
   `make_launcher` picks one from the settings.
 - `MonitorJobs`: the job functions (crawl one source, drain the outbox, send the daily digest). They are
   plain methods that tests call directly with an injected clock; each records its failures in
@@ -47,8 +47,8 @@ from alerts.digest import DigestSending, send_digest
 from alerts.dispatcher import OutboxDispatcher
 from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
-from monitor.crawl import CrawlLimits, RunningCrawl, start_crawl
-from monitor.pipeline import MatchHook
+from monitor.crawling.runs import CrawlLimits, RunningCrawl, start_crawl
+from monitor.ingest.pipeline import MatchHook
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, CrawlRun, CrawlStatus, Digest, Source, utcnow
 
@@ -96,7 +96,7 @@ class CrawlFailedError(RuntimeError):
 
 
 class LocalCrawlLauncher:
-    """Crawls in a child process of this one (`monitor.crawl.start_crawl`) and waits for the recorded end.
+    """Crawls in a child process of this one (`monitor.crawling.runs.start_crawl`) and waits for the recorded end.
 
     The run's time limit closes the spider gracefully; a child still alive 30 s later is killed and the
     run recorded as failed. `on_matches` writes the alert outbox rows in the transaction of the matches.
@@ -198,7 +198,7 @@ def fail_running_crawl_runs(engine: Engine, *, reason: str, now: datetime) -> in
 def make_launcher(settings: Settings, engine: Engine, *, limits: CrawlLimits | None = None) -> CrawlLauncher:
     """Redis-backed crawler workers when MONITOR_REDIS_URL is set, else crawls in child processes here."""
     if settings.redis_url:
-        from monitor.scaleout import RedisCrawlLauncher
+        from monitor.crawling.scaleout import RedisCrawlLauncher
 
         launcher: CrawlLauncher = RedisCrawlLauncher(settings, engine)
         return launcher

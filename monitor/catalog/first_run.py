@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from monitor.baseline_store import LoadReport, load_bundled_baseline
-from monitor.sources import install_default_sources
+from monitor.catalog.baseline_store import LoadReport, load_bundled_baseline
+from monitor.catalog.sources import install_default_sources
+from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.storage.models import MetaEntry
-from monitor.watchlist import install_default_watch_terms
 
 # Defaults are installed once per database, so a term or source the user removed stays removed.
 _DEFAULTS_KEY = "defaults_installed"

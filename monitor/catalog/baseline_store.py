@@ -11,12 +11,12 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from baseline.claims_file import ImportedClaim
 from baseline.loader import ArticleText, CorpusArticle, load_corpus
-from monitor.claims import extract_claims
 from monitor.errors import DuplicateError, InputError
 from monitor.matching import BaselineClaimRef
-from monitor.matching.claims_file import ImportedClaim
 from monitor.storage.models import BaselineArticle, BaselineClaim
+from monitor.text.claims import extract_claims
 
 
 def _digest(text: str) -> str:

@@ -1,0 +1,1 @@
+"""Crawl runs and how they are started: in a child process here, or by scale-out workers over Redis."""

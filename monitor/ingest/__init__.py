@@ -1,0 +1,1 @@
+"""The article pipeline: an extracted article in; stored article, claims, matches and outbox rows out."""
