@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
@@ -26,6 +26,7 @@ from monitor.storage.models import (
     AlertStatus,
     Article,
     CrawlRun,
+    CrawlStatus,
     Digest,
     Match,
     ReviewStatus,
@@ -91,6 +92,13 @@ class CrawlProblem(BaseModel):
     reason: str
 
 
+class PartialRun(BaseModel):
+    """A run that finished early (its time limit, a shutdown): why, and what it left for the next run."""
+
+    crawl_run_id: int
+    reason: str
+
+
 class FailedAlert(BaseModel):
     alert_id: int
     channel: str
@@ -113,6 +121,12 @@ class DigestContent(BaseModel):
     failing_sources: list[FailingSource]
     crawl_errors: list[CrawlProblem]
     failed_alerts: list[FailedAlert]
+    # Digests stored before runs were marked partial have none.
+    partial_runs: list[PartialRun] = Field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.failing_sources or self.crawl_errors or self.failed_alerts or self.partial_runs)
 
     def verdict_counts(self) -> dict[str, int]:
         return {section.verdict: section.count for section in self.verdicts}
@@ -157,6 +171,11 @@ def build_digest(session: Session, *, day: date, zone: ZoneInfo) -> DigestConten
         crawl_runs=len(runs),
         failing_sources=_failing_sources(session),
         crawl_errors=_crawl_problems(runs),
+        partial_runs=[
+            PartialRun(crawl_run_id=run.id, reason=str(run.stats.get("partial_reason") or "cut short"))
+            for run in runs
+            if run.id is not None and run.status == CrawlStatus.finished and (run.stats or {}).get("partial")
+        ],
         failed_alerts=[
             FailedAlert(alert_id=row.id, channel=row.channel, carries=row.carries, last_error=row.last_error)
             for row in list_alerts(session, status=AlertStatus.failed)

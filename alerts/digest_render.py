@@ -79,8 +79,10 @@ def _coverage_text(content: DigestContent) -> list[str]:
 
 def _health_text(content: DigestContent) -> list[str]:
     lines = [f"CRAWL HEALTH ({content.crawl_runs} crawl runs)"]
-    if not (content.failing_sources or content.crawl_errors or content.failed_alerts):
+    if content.healthy:
         lines.append("  all sources healthy")
+    for run in content.partial_runs:
+        lines.append(f"  partial run {run.crawl_run_id}: {run.reason}")
     for source in content.failing_sources:
         lines.append(
             f"  failing: {source.url} ({source.consecutive_failures} in a row): {source.last_error or 'no detail'}"
@@ -104,10 +106,11 @@ def digest_slack_blocks(content: DigestContent, *, web_url: str | None) -> list[
         more = f" (+{len(section.groups) - 3} more)" if len(section.groups) > 3 else ""
         lines.append(f"*{section.verdict}* {section.count}: {claims}{more}")
     lines.append(f"New articles: {content.articles_count}; new outlets: {len(content.new_outlets)}")
-    if content.failing_sources or content.crawl_errors or content.failed_alerts:
+    if not content.healthy:
+        partial = f", {len(content.partial_runs)} partial runs" if content.partial_runs else ""
         lines.append(
             f"Health: {len(content.failing_sources)} failing sources, {len(content.crawl_errors)} crawl errors, "
-            f"{len(content.failed_alerts)} failed alerts"
+            f"{len(content.failed_alerts)} failed alerts{partial}"
         )
     if web_url:
         lines.append(slack_link(web_url, "Open the digest"))

@@ -48,8 +48,11 @@ Clock = Callable[[], datetime]
 Outcome = Literal["sent", "retrying", "failed", "deferred"]
 
 DEFAULT_COOLDOWN = timedelta(hours=1)
-# Longer than any channel's own timeout (SMTP 30 s, Slack 10 s), so a live dispatcher never loses its lease.
-DEFAULT_LEASE = timedelta(minutes=10)
+# How long a claimed row is this dispatcher's. It bounds the one window where Slack may get a message twice
+# (Slack takes no idempotency key): a webhook that posted but answered after the timeout, or a dispatcher
+# killed between request and reply, is sent again once the lease runs out. So it is no longer than a
+# pass needs: a few batches, each bounded by its channel's timeouts (Slack 10 s, SMTP 30 s a command).
+DEFAULT_LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, select, update
+from sqlalchemy import and_, delete, exists, func, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
@@ -67,29 +67,34 @@ def enqueue_channels(settings: Settings) -> list[str]:
 
 
 def release_held_alerts(session: Session, *, channels: Sequence[str], now: datetime) -> int:
-    """Re-address held alerts to `channels` (one row per channel, as usual); return how many were held."""
-    held = list(session.execute(select(Alert).where(col(Alert.channel) == HELD)).scalars())
-    if not held or not channels:
+    """Re-address held alerts to `channels` (one row per channel, as usual); return how many this call took.
+
+    The held rows are claimed by deleting them (DELETE ... RETURNING): two dispatchers releasing at once
+    each re-address only the rows their own delete removed, so neither expects rows the other took.
+    """
+    if not channels:
         return 0
+    taken = session.execute(
+        delete(Alert)
+        .where(col(Alert.channel) == HELD)
+        .returning(col(Alert.match_id), col(Alert.digest_id), col(Alert.crawl_run_id), col(Alert.created_at))
+    ).all()
     rows = [
         {
             "channel": channel,
-            "match_id": alert.match_id,
-            "digest_id": alert.digest_id,
-            "crawl_run_id": alert.crawl_run_id,
+            "match_id": match_id,
+            "digest_id": digest_id,
+            "crawl_run_id": crawl_run_id,
             "status": AlertStatus.pending.value,
             "attempts": 0,
             "next_attempt_at": now,
-            "created_at": alert.created_at,
+            "created_at": created_at,
         }
-        for alert in held
+        for match_id, digest_id, crawl_run_id, created_at in taken
         for channel in channels
     ]
     _insert(session, rows)
-    for alert in held:
-        session.delete(alert)
-    session.flush()
-    return len(held)
+    return len(taken)
 
 
 def match_alert_hook(channels: Sequence[str]) -> functools.partial[None]:

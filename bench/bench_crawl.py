@@ -32,6 +32,7 @@ from monitor.catalog.baseline_store import load_bundled_baseline
 from monitor.catalog.sources import add_source
 from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.crawling.runs import CrawlLimits, run_crawl
+from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY
 from monitor.storage.engine import make_engine, migrate, session_scope
 
 _WORDS = [
@@ -165,7 +166,7 @@ def bare_crawl(feed_url: str, result: Connection) -> None:
         def parse_page(self, response: Any) -> None:
             BareSpider.fetched += 1
 
-    settings = scrapy_settings(CrawlLimits(extra_settings=BENCH_SETTINGS))
+    settings = scrapy_settings(CrawlLimits(extra_settings=BENCH_SETTINGS, allowed_networks=(LOCAL_SITE_NETWORK,)))
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     started = time.perf_counter()
     process = CrawlerProcess(settings)
@@ -191,7 +192,7 @@ def _run_pipeline(feed_url: str, folder: Path, limits: CrawlLimits) -> tuple[int
     with session_scope(engine) as session:
         load_bundled_baseline(session)
         install_default_watch_terms(session)
-        add_source(session, url=feed_url, kind="feed")
+        add_source(session, url=feed_url, kind="feed", policy=LOCAL_SITE_POLICY)
     started = time.perf_counter()
     summary = run_crawl(engine, limits=limits)
     seconds = time.perf_counter() - started
@@ -248,7 +249,7 @@ def main() -> int:
     parser.add_argument("--ingest-workers", type=int, help="analyzer processes (default: CrawlLimits')")
     args = parser.parse_args()
     pages = 300 if args.quick else args.pages
-    limits = CrawlLimits(extra_settings=BENCH_SETTINGS, progress_every=10**9)
+    limits = CrawlLimits(extra_settings=BENCH_SETTINGS, progress_every=10**9, allowed_networks=(LOCAL_SITE_NETWORK,))
     if args.ingest_workers is not None:
         limits = replace(limits, ingest_workers=args.ingest_workers)
     context = multiprocessing.get_context("spawn")

@@ -34,7 +34,7 @@ from monitor.catalog.sources import add_source
 from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.demo.articles import NewsArticle
 from monitor.demo.sinks import MailSink, SlackSink, free_port
-from monitor.demo.site import LocalNewsSite
+from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Alert, AlertStatus, Article, Claim, CrawlRun, CrawlStatus, Match, MetaEntry
 
@@ -56,7 +56,7 @@ knobs = json.loads(sys.argv[1])
 settings = load_settings()
 options = ServiceOptions(
     schedule=SchedulerOptions.from_settings(settings),
-    crawl_limits=CrawlLimits(time_limit=knobs["time_limit"], autothrottle_start_delay=0.1),
+    crawl_limits=CrawlLimits.from_settings(settings, time_limit=knobs["time_limit"], autothrottle_start_delay=0.1),
     alert_cooldown=timedelta(0),
 )
 run_service(settings, make_engine(settings.database_url), host="127.0.0.1", port=knobs["port"], options=options)
@@ -153,7 +153,9 @@ def prepare_database(url: str, site: LocalNewsSite, every_seconds: int) -> None:
         load_bundled_baseline(session)
         install_default_watch_terms(session)
         session.add(MetaEntry(key="defaults_installed", value="1"))  # no real sources: the soak stays offline
-        source = add_source(session, url=site.feed_url(FEED), outlet="Soak Wire", language="en")
+        source = add_source(
+            session, url=site.feed_url(FEED), outlet="Soak Wire", language="en", policy=LOCAL_SITE_POLICY
+        )
         source.every_seconds = every_seconds  # shorter than `--every` allows: a soak wants many runs
     engine.dispose()
 
@@ -225,6 +227,7 @@ def main() -> int:
         env = {
             **os.environ,
             "MONITOR_DATABASE_URL": database,
+            "MONITOR_CRAWL_ALLOWED_NETWORKS": LOCAL_SITE_NETWORK,
             "MONITOR_SMTP_HOST": mail.host,
             "MONITOR_SMTP_PORT": str(mail.port),
             "MONITOR_SMTP_STARTTLS": "false",

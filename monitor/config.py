@@ -20,8 +20,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from monitor.crawling.safety import AddressPolicy, parse_networks
+
 ENV_PREFIX = "MONITOR_"
 DEFAULT_DATABASE_URL = "sqlite:///./data/monitor.db"
+# A news feed or sitemap lists its newest few hundred items; more than this per run is a backlog, taken
+# newest first over the following runs.
+DEFAULT_CRAWL_MAX_ITEMS = 500
 _INTERVAL_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.IGNORECASE)
 _INTERVAL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -79,6 +84,13 @@ class Settings(BaseSettings):
     web_port: int = Field(8000, ge=1, le=65535, description="Port the web app listens on.")
     web_token: SecretStr | None = Field(None, description="Token required for writes in the web UI and API.")
     redis_url: str | None = Field(None, description="Redis URL; when set, crawls are shared through Redis.")
+    # NoDecode: a comma-separated list of CIDRs, not JSON.
+    crawl_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Internal networks the crawler may fetch from (CIDRs, comma-separated)."
+    )
+    crawl_max_items: int = Field(
+        DEFAULT_CRAWL_MAX_ITEMS, ge=1, le=1_000_000, description="Article links taken from one source per run."
+    )
 
     @field_validator("email_to", mode="before")
     @classmethod
@@ -94,6 +106,16 @@ class Settings(BaseSettings):
             if "@" not in address:
                 raise ValueError(f"{address!r} is not an email address")
         return value
+
+    @field_validator("crawl_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        return value.split(",") if isinstance(value, str) else value
+
+    @field_validator("crawl_allowed_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        return [str(network) for network in parse_networks(value)]
 
     @field_validator("crawl_every")
     @classmethod
@@ -129,6 +151,18 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        """What may be fetched: public addresses, and the internal networks MONITOR_CRAWL_ALLOWED_NETWORKS lists."""
+        return AddressPolicy.allowing(self.crawl_allowed_networks)
+
+    @property
+    def write_token(self) -> str | None:
+        """The token writes need, or None when MONITOR_WEB_TOKEN is unset or blank (the app and the server
+        read it the same way: a blank token is no token)."""
+        token = self.web_token.get_secret_value().strip() if self.web_token else ""
+        return token or None
 
     @property
     def crawl_interval(self) -> timedelta:

@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from spiders.middlewares import GAVE_UP_META
+from spiders.safety import DestinationRefusedError
 
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 
@@ -46,6 +47,8 @@ def describe_failure(failure: Failure, request: Request, settings: BaseSettings)
         return f"cannot resolve host {request.url.split('/')[2]}{suffix}", True
     if isinstance(error, DownloadConnectionRefusedError | ConnectError):
         return f"cannot connect: {error}{suffix}", True
+    if isinstance(error, DestinationRefusedError):
+        return str(error), False
     if isinstance(error, IgnoreRequest):
         message = str(error)
         if "robots.txt" in message:

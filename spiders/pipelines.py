@@ -109,6 +109,9 @@ class MonitorPipeline:
         tally = self._spider.tally
         if processed.result is not None:
             tally.article(processed.result)
+            fetched = self._spider.fetched
+            if fetched is not None:
+                fetched.remember(item.url, processed.result.outcome.value)
         else:
             tally.error(
                 source_id=item.source_id,
@@ -131,6 +134,9 @@ class MonitorPipeline:
         return written if written is not None else ProcessedArticle(error="the article writer process died")
 
     def close_spider(self) -> None:
+        fetched = self._spider.fetched
+        if fetched is not None:
+            fetched.flush()
         for executor in (self._analyzers, self._writer):
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from monitor.catalog.queries import stored_urls
 from monitor.crawling.job import CrawlJob, CrawlLimits, CrawlReport
-from monitor.storage.engine import make_engine, session_scope
+from monitor.storage.engine import make_engine
+from spiders.known_urls import FetchedUrlRecorder, KnownUrlLookup
 from spiders.lifetime import die_with_parent
 from spiders.tally import CrawlTally, ProgressCallback
 
@@ -38,17 +35,6 @@ class OneLineErrors(logging.Filter):
 ONE_LINE_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt",)
 
 
-class StoredUrlLookup:
-    """Which of some URLs are stored already (as an article's address or canonical URL)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def __call__(self, urls: Sequence[str]) -> set[str]:
-        with session_scope(self.engine) as session:
-            return stored_urls(session, urls)
-
-
 def scrapy_settings(limits: CrawlLimits) -> Any:
     """The project settings (`spiders.settings`) with the run's limits applied on top."""
     from scrapy.settings import Settings
@@ -66,6 +52,8 @@ def scrapy_settings(limits: CrawlLimits) -> Any:
         "CONCURRENT_REQUESTS_PER_DOMAIN": limits.concurrent_per_domain,
         "AUTOTHROTTLE_START_DELAY": limits.autothrottle_start_delay,
         "CLOSESPIDER_TIMEOUT": limits.time_limit or 0,
+        "CRAWL_ALLOWED_NETWORKS": list(limits.allowed_networks),
+        "CRAWL_MAX_ITEMS_PER_SOURCE": limits.max_items_per_source,
         **limits.extra_settings,
     }
     settings.setdict(overrides, priority="cmdline")
@@ -84,11 +72,12 @@ def crawl(job: CrawlJob, *, progress: ProgressCallback | None = None) -> CrawlRe
     for name in ONE_LINE_LOGGERS:
         logging.getLogger(name).addFilter(OneLineErrors())
     crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, job=job, tally=tally, stored_urls=StoredUrlLookup(engine))
+    process.crawl(crawler, job=job, tally=tally, stored_urls=KnownUrlLookup(engine), fetched=FetchedUrlRecorder(engine))
     process.start()
     engine.dispose()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     tally.report.finish_reason = str(stats.get("finish_reason") or "finished")
+    tally.report.time_limit = job.limits.time_limit
     return tally.report
 
 

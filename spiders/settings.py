@@ -39,9 +39,20 @@ RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
+    # First, so that no request to a refused destination reaches robots.txt fetching or the network.
+    "spiders.safety.SafeDestinationMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
+    # Nearer the downloader than retries: a refused name is not a lookup failure worth retrying.
+    "spiders.safety.RefusedNameMiddleware": 560,
 }
+
+# Only http and https, ever (monitor.crawling.safety): a feed linking to file:///etc/passwd or data: gets
+# nothing read. Every host is resolved through the guarded resolver, which hands Twisted only allowed
+# addresses; CRAWL_ALLOWED_NETWORKS (from MONITOR_CRAWL_ALLOWED_NETWORKS) is applied by spiders.run.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+TWISTED_DNS_RESOLVER = "spiders.safety.GuardedResolver"
+CRAWL_ALLOWED_NETWORKS: list[str] = []
 
 # Every fetch is fresh; conditional GET (ETag / Last-Modified from the database) does the caching.
 HTTPCACHE_ENABLED = False

@@ -48,6 +48,15 @@ class CrawlTally:
     def skipped_known(self, count: int) -> None:
         self.report.articles["skipped_known"] += count
 
+    def left_for_later(self, source_id: int, count: int) -> None:
+        """`count` new links of a source over its share of this run: the next runs take them."""
+        self.source(source_id).left_for_later += count
+
+    def left_undone(self, *, articles: int, sources: int) -> None:
+        """What the run had not finished when it closed (requested pages unanswered, sources unread)."""
+        self.report.left_articles = articles
+        self.report.left_sources = sources
+
     def article(self, result: IngestResult) -> None:
         self.report.articles[result.outcome.value] += 1
         self.report.claims += result.claims

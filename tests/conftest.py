@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from monitor.demo.site import LOCAL_SITE_NETWORK
 from monitor.storage.engine import make_engine, migrate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,10 +47,14 @@ def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
 
 @pytest.fixture(autouse=True)
 def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No MONITOR_* from the developer's shell and no monitor.toml from the checkout leak into a test."""
+    """No MONITOR_* from the developer's shell and no monitor.toml from the checkout leak into a test; the
+    crawler may fetch from the tests' local sites."""
     for name in list(os.environ):
         if name.startswith("MONITOR_") and name not in ("MONITOR_REQUIRE_SERVICES", "MONITOR_SHARED_DIR"):
             monkeypatch.delenv(name)
+    # The local sites the tests crawl listen here, and nothing else internal may be fetched (CLI runs and
+    # service subprocesses inherit it).
+    monkeypatch.setenv("MONITOR_CRAWL_ALLOWED_NETWORKS", LOCAL_SITE_NETWORK)
     monkeypatch.chdir(tmp_path)
 
 

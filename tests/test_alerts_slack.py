@@ -80,6 +80,14 @@ def test_slow_reply_past_the_timeout_is_temporary(slack: SlackReceiver, client: 
         channel(slack, client).send(message())
 
 
+def test_a_timeout_says_how_long_it_waited_and_that_the_retry_may_repeat_the_message(
+    slack: SlackReceiver, client: httpx.Client
+) -> None:
+    slack.replies.append(WebhookReply(delay=5.0))
+    with pytest.raises(TemporaryDeliveryError, match=r"timed out after [0-9.]+ s .*may repeat it"):
+        channel(slack, client).send(message())
+
+
 def test_nobody_listening_is_temporary(client: httpx.Client) -> None:
     hook = SlackChannel(SecretStr("http://127.0.0.1:9/services/T/B/secret"), client=client)
     with pytest.raises(TemporaryDeliveryError):

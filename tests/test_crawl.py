@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from monitor.cli import main
 from monitor.crawling.runs import CrawlLimits, RunningCrawl, run_crawl, start_crawl
+from monitor.demo.site import LOCAL_SITE_NETWORK
 from monitor.storage.models import Article, CrawlRun, Match, MetaEntry, Source
 
 pytest_plugins = ["conftest_newssite"]
@@ -30,6 +31,7 @@ TEST_LIMITS = CrawlLimits(
     progress_every=1,
     ingest_workers=0,
     time_limit=60,
+    allowed_networks=(LOCAL_SITE_NETWORK,),
 )
 
 

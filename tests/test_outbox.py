@@ -369,3 +369,44 @@ def test_killed_mid_batch_then_restarted_delivers_every_alert_exactly_once(
         carried = [int(i) for m in receiver.messages for i in m["X-Claim-Monitor-Matches"].split(",")]
         assert len(carried) == len(set(carried)) == 8
     assert Counter(row.status for row in alerts(engine)) == {"sent": 8}
+
+
+def test_a_dispatcher_releasing_held_alerts_another_took_already_says_nothing(engine: Engine) -> None:
+    """Two dispatchers release the held rows at once; whichever comes second re-addresses nothing and
+    says nothing (issue 11: "SAWarning: DELETE statement on table 'alerts' expected to delete 180 row(s)").
+
+    On PostgreSQL the other dispatcher releases and commits right after this one's first read, the
+    interleaving that produced the warning (SQLite's single writer serialises the two instead)."""
+    import warnings
+
+    from sqlalchemy import event
+
+    from alerts.outbox import HELD, release_held_alerts
+
+    with session_scope(engine) as session:
+        enqueue_match_alerts(session, matches=[match(session) for _ in range(3)], channels=[HELD], crawl_run_id=None)
+    now = datetime.now(UTC)
+    released: list[int] = []
+
+    def other_dispatcher_releases() -> None:
+        with session_scope(engine) as other:
+            released.append(release_held_alerts(other, channels=["email", "slack"], now=now))
+
+    with engine.connect() as connection, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if engine.dialect.name == "postgresql":
+
+            def after_first_read(*args: object) -> None:
+                if str(args[2]).lstrip().upper().startswith("SELECT") and not released:
+                    other_dispatcher_releases()
+
+            event.listen(connection, "after_cursor_execute", after_first_read)
+        with Session(bind=connection) as late:
+            released.append(release_held_alerts(late, channels=["email", "slack"], now=now))
+            late.commit()
+        if len(released) == 1:
+            other_dispatcher_releases()
+    assert sorted(released) == [0, 3]
+    with Session(engine) as session:
+        channels = Counter(alert.channel for alert in session.exec(select(Alert)))
+    assert channels == {"email": 3, "slack": 3}

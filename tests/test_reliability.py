@@ -37,7 +37,7 @@ from monitor.catalog.sources import add_source
 from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import BORDER_DESK
-from monitor.demo.site import LocalNewsSite
+from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
 from monitor.service.scheduler import (
     OUTBOX_JOB,
     LocalCrawlLauncher,
@@ -67,7 +67,7 @@ options = ServiceOptions(
     schedule=SchedulerOptions.from_settings(
         settings, outbox_every=timedelta(seconds=1), sync_every=timedelta(seconds=1)
     ),
-    crawl_limits=CrawlLimits(time_limit=60, autothrottle_start_delay=0.05),
+    crawl_limits=CrawlLimits.from_settings(settings, time_limit=60, autothrottle_start_delay=0.05),
     alert_cooldown=timedelta(0),
     outbox_lease=timedelta(seconds=knobs["lease"]),
 )
@@ -161,7 +161,7 @@ def test_killed_during_a_crawl_and_during_delivery_nothing_is_lost_or_sent_twice
     slack.start()
     try:
         with session_scope(sqlite_engine) as session:
-            add_source(session, url=site.feed_url("border-desk"), outlet="Border Desk")
+            add_source(session, url=site.feed_url("border-desk"), outlet="Border Desk", policy=LOCAL_SITE_POLICY)
 
         # 1. Killed during a crawl: one article page is being fetched, others may be stored already.
         first = start_service(database, smtp, slack, tmp_path)
@@ -307,7 +307,7 @@ def test_jobs_fail_while_the_database_is_away_are_recorded_and_succeed_afterward
     site.start()
     with session_scope(engine) as session:
         install_default_watch_terms(session)
-        source = add_source(session, url=site.feed_url("border-desk"), every="1h")
+        source = add_source(session, url=site.feed_url("border-desk"), every="1h", policy=LOCAL_SITE_POLICY)
         source.last_crawled_at = utcnow()  # not due: the test starts its runs itself
         source_id = source.id
     assert source_id is not None
@@ -315,7 +315,9 @@ def test_jobs_fail_while_the_database_is_away_are_recorded_and_succeed_afterward
     with running_smtp() as smtp:
         channel = EmailChannel(SmtpConfig("127.0.0.1", smtp.port, "m@example.org", ("r@example.org",), starttls=False))
         launcher = LocalCrawlLauncher(
-            engine, limits=CrawlLimits(time_limit=60, autothrottle_start_delay=0.05), on_matches=None
+            engine,
+            limits=CrawlLimits(time_limit=60, autothrottle_start_delay=0.05, allowed_networks=(LOCAL_SITE_NETWORK,)),
+            on_matches=None,
         )
         jobs = MonitorJobs(
             engine,

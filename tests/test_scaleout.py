@@ -48,6 +48,7 @@ from monitor.crawling.scaleout import (
     SourceQueue,
     stop_on_signals,
 )
+from monitor.demo.site import LOCAL_SITE_NETWORK
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Alert, AlertStatus, Article, CrawlRun, CrawlStatus, Match
 
@@ -67,6 +68,7 @@ TEST_LIMITS = CrawlLimits(
     progress_every=1,
     ingest_workers=0,
     time_limit=60,
+    allowed_networks=(LOCAL_SITE_NETWORK,),
 )
 RECIPIENTS = ("desk@example.org",)
 

@@ -27,7 +27,7 @@ from monitor.catalog.sources import add_source, remove_source, set_source_enable
 from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import BORDER_DESK
-from monitor.demo.site import LocalNewsSite
+from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
 from monitor.service.scheduler import (
     DIGEST_JOB,
     OUTBOX_JOB,
@@ -91,7 +91,12 @@ def paused_scheduler(sqlite_engine: Engine) -> Iterator[MonitorScheduler]:
 
 def add(engine: Engine, url: str, **fields: object) -> int:
     with session_scope(engine) as session:
-        source = add_source(session, url=url, every=fields.pop("every", None))  # type: ignore[arg-type]
+        source = add_source(
+            session,
+            url=url,
+            every=fields.pop("every", None),  # type: ignore[arg-type]
+            policy=LOCAL_SITE_POLICY,
+        )
         for name, value in fields.items():
             setattr(source, name, value)
         session.add(source)
@@ -276,14 +281,16 @@ def test_a_hung_crawl_is_killed_recorded_and_the_next_run_crawls_for_real(
 
         # A child that is still at work half a second after its 0.5 s limit counts as hung.
         monkeypatch.setattr(monitor.crawling.runs, "KILL_GRACE_SECONDS", 0.5)
-        hung = LocalCrawlLauncher(sqlite_engine, limits=CrawlLimits(time_limit=0.5), on_matches=None)
+        hung = LocalCrawlLauncher(
+            sqlite_engine, limits=CrawlLimits(time_limit=0.5, allowed_networks=(LOCAL_SITE_NETWORK,)), on_matches=None
+        )
         jobs = make_jobs(sqlite_engine, hung)
         jobs.crawl_source(source)
         assert "time limit" in (jobs.health.get(crawl_job_name(source)).last_error or "")
 
         launcher = LocalCrawlLauncher(
             sqlite_engine,
-            limits=CrawlLimits(time_limit=60, autothrottle_start_delay=0.05),
+            limits=CrawlLimits(time_limit=60, autothrottle_start_delay=0.05, allowed_networks=(LOCAL_SITE_NETWORK,)),
             on_matches=match_alert_hook(["email"]),
         )
         jobs.launcher = launcher

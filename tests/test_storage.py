@@ -146,3 +146,36 @@ def test_json_columns_round_trip_unicode(engine: Engine) -> None:
         session.add(WatchTerm(term="Belarus", term_key="belarus", aliases=["Беларусь", "Білорусь"]))
     with Session(engine) as session:
         assert session.exec(select(WatchTerm)).one().aliases == ["Беларусь", "Білорусь"]
+
+
+def test_the_migrations_create_what_the_models_describe(engine: Engine) -> None:
+    """Migration 0002 (fetched addresses, crawl processes) and the models agree, on both backends."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
+    columns = {column["name"] for column in inspect(engine).get_columns("crawl_runs")}
+    assert {"host", "pid"} <= columns and "fetched_urls" in inspect(engine).get_table_names()
+
+
+def test_fetched_addresses_are_remembered_once_with_their_latest_time(engine: Engine) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.crawling.fetch_log import fetched_urls, remember_fetched
+    from monitor.storage.models import FetchedUrl
+
+    first = datetime(2024, 5, 14, 9, 0, tzinfo=UTC)
+    long_url = "https://news.example/" + "x" * 5000  # longer than an index entry may be: keyed by its hash
+    with session_scope(engine) as session:
+        remember_fetched(session, [("https://news.example/a", "not_on_topic"), (long_url, "new")], now=first)
+    with session_scope(engine) as session:
+        remember_fetched(session, [("https://news.example/a", "already_seen")], now=first + timedelta(days=1))
+        urls = ["https://news.example/a", long_url, "https://news.example/never"]
+        assert fetched_urls(session, urls) == {"https://news.example/a", long_url}
+        rows = {row.url: row for row in session.exec(select(FetchedUrl))}
+    assert len(rows) == 2
+    assert rows["https://news.example/a"].outcome == "already_seen"
+    assert rows["https://news.example/a"].fetched_at == first + timedelta(days=1)

@@ -36,4 +36,24 @@ def test_refuses_to_listen_beyond_loopback_without_a_token() -> None:
     check_listen_address(settings, "127.0.0.1")
     with pytest.raises(InputError, match="MONITOR_WEB_TOKEN"):
         check_listen_address(settings, "0.0.0.0")
-    check_listen_address(load_settings(web_token="s3cret"), "0.0.0.0")
+    # Issue 11: beyond loopback the token must be long enough to resist guessing (it was "s3cret" here).
+    check_listen_address(load_settings(web_token="s3cret-but-long-enough"), "0.0.0.0")
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [("", "MONITOR_WEB_TOKEN is blank"), ("   ", "MONITOR_WEB_TOKEN is blank"), ("s3cret", "6 characters long")],
+)
+def test_a_blank_or_short_token_is_refused_beyond_loopback_and_means_no_token_on_loopback(
+    token: str, message: str, engine: Engine
+) -> None:
+    settings = load_settings(web_token=token)
+    with pytest.raises(InputError, match=message) as refused:
+        check_listen_address(settings, "0.0.0.0")
+    assert "\n" not in str(refused.value) and "MONITOR_WEB_TOKEN" in str(refused.value)
+    if not token.strip():
+        # The server and the app agree: a blank token is no token, so writes are loopback-only, not open.
+        check_listen_address(settings, "127.0.0.1")
+        assert settings.write_token is None
+        security = create_app(settings, engine).state.web.security
+        assert not security.token_required

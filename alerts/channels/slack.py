@@ -88,7 +88,13 @@ class SlackChannel:
                 headers={"Content-Type": "application/json; charset=utf-8"},
             )
         except httpx.TimeoutException as exc:
-            raise TemporaryDeliveryError(f"Slack webhook timed out ({type(exc).__name__})", channel=CHANNEL) from None
+            waited = self._client.timeout.read or self._client.timeout.connect
+            after = f" after {waited:g} s" if waited else ""
+            raise TemporaryDeliveryError(
+                f"Slack webhook timed out{after} ({type(exc).__name__}); Slack may have posted it, "
+                "so the retry may repeat it",
+                channel=CHANNEL,
+            ) from None
         except httpx.InvalidURL:
             raise PermanentDeliveryError("Slack webhook URL is not valid", channel=CHANNEL) from None
         except httpx.TransportError as exc:

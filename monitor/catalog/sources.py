@@ -11,11 +11,14 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlmodel import Session, col, select
 
 from monitor.config import format_interval, parse_interval
+from monitor.crawling.safety import AddressPolicy
 from monitor.errors import DuplicateError, InputError, NotFoundError
 from monitor.storage.models import Source, SourceKind
 
 DEFAULT_SOURCES = Path(__file__).parent / "defaults" / "sources.toml"
 MAX_URL_LENGTH = 2000
+# No internal network allowed: what `add_source` checks against unless the caller's settings allow some.
+PUBLIC_ADDRESSES_ONLY = AddressPolicy()
 
 
 def clean_url(raw: str) -> str:
@@ -66,9 +69,13 @@ def add_source(
     language: str | None = None,
     enabled: bool = True,
     notes: str | None = None,
+    policy: AddressPolicy = PUBLIC_ADDRESSES_ONLY,
 ) -> Source:
-    """Add a source; raise InputError for a bad URL, kind or interval and DuplicateError if it exists."""
+    """Add a source; raise InputError for a bad URL, kind or interval, DestinationRefused for an address
+    `policy` refuses (a literal internal address; names are checked when crawled), DuplicateError if it
+    exists."""
     url = clean_url(url)
+    policy.check_url(url)
     row = Source(
         url=url,
         kind=clean_kind(kind),

@@ -77,7 +77,7 @@ def add(
         return
     assert path_or_url is not None
     if _looks_like_url(path_or_url):
-        document = fetch_document(clean_url(path_or_url))
+        document = fetch_document(clean_url(path_or_url), policy=cli.settings.address_policy)
         text = read_article(document.content, source=document.url, content_type=document.content_type)
     else:
         text = read_article(_read_local(path_or_url), source=path_or_url)

@@ -16,8 +16,11 @@ def summary_lines(summary: CrawlSummary) -> list[str]:
     report = summary.report
     articles, matches = report.articles, report.matches
     plural = "s" if len(summary.sources) != 1 else ""
+    status = summary.status
+    if summary.error is None and report.partial:
+        status += f", partial: {report.partial_reason}"
     lines = [
-        f"Crawl run {summary.crawl_run_id}: {len(summary.sources)} source{plural}, {summary.status}.",
+        f"Crawl run {summary.crawl_run_id}: {len(summary.sources)} source{plural}, {status}.",
         f"Pages fetched: {report.pages_fetched}",
         f"Articles kept: {articles.get('new', 0)} new, {articles.get('duplicate', 0)} duplicates linked; "
         f"already seen: {articles.get('already_seen', 0) + articles.get('skipped_known', 0)}; "
@@ -26,6 +29,11 @@ def summary_lines(summary: CrawlSummary) -> list[str]:
         "Matches: "
         + ", ".join(f"{matches.get(verdict, 0)} {verdict}" for verdict in ("repeated", "updated", "contradicted")),
     ]
+    if report.left_for_later:
+        lines.append(
+            f"Left for the next runs: {report.left_for_later} new links beyond the per-source cap "
+            "(MONITOR_CRAWL_MAX_ITEMS; the newest were taken)"
+        )
     if summary.error:
         lines.append(f"The crawl failed: {summary.error}")
     lines.append(f"Errors: {len(report.errors)}" if report.errors else "Errors: none")
@@ -49,7 +57,7 @@ def crawl(cli: CliContext, source_urls: tuple[str, ...], time_limit: float | Non
     summary = run_crawl(
         cli.engine,
         source_urls=source_urls,
-        limits=CrawlLimits(time_limit=time_limit),
+        limits=CrawlLimits.from_settings(cli.settings, time_limit=time_limit),
         on_matches=match_alert_hook(enqueue_channels(cli.settings)),
         on_progress=None if quiet else progress_printer(),
     )

@@ -74,7 +74,7 @@ def crawler(
         cli.settings,
         cli.engine,
         name=name,
-        limits=CrawlLimits(time_limit=time_limit),
+        limits=CrawlLimits.from_settings(cli.settings, time_limit=time_limit),
         batch_size=batch_size,
         client=client,
         stop=stop,

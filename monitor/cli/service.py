@@ -77,7 +77,7 @@ def run(cli: CliContext, host: str | None, port: int | None, every: str | None, 
     schedule_overrides = {} if every is None else {"default_every": timedelta(seconds=clean_every(every) or 0)}
     options = ServiceOptions(
         schedule=SchedulerOptions.from_settings(settings, **schedule_overrides),
-        crawl_limits=CrawlLimits(time_limit=time_limit or DEFAULT_CRAWL_TIME_LIMIT),
+        crawl_limits=CrawlLimits.from_settings(settings, time_limit=time_limit or DEFAULT_CRAWL_TIME_LIMIT),
     )
     _configure_logging()
     with cli.session() as session:

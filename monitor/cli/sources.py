@@ -27,7 +27,15 @@ def sources() -> None:
 def add(cli: CliContext, url: str, kind: str, every: str | None, outlet: str | None, disabled: bool) -> None:
     """Add a source URL."""
     with cli.session() as session:
-        row = add_source(session, url=url, kind=kind, every=every, outlet=outlet, enabled=not disabled)
+        row = add_source(
+            session,
+            url=url,
+            kind=kind,
+            every=every,
+            outlet=outlet,
+            enabled=not disabled,
+            policy=cli.settings.address_policy,
+        )
         every_text = describe_every(row, cli.settings.crawl_every)
     click.echo(f"Added {row.kind} {row.url} (every {every_text}).")
 

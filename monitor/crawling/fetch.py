@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from monitor.crawling.safe_http import guarded_client
+from monitor.crawling.safety import AddressPolicy, DestinationRefused
 from monitor.errors import InputError
 
 USER_AGENT = "ClaimMonitor/0.1 (news claim monitoring; +https://github.com/claim-monitor)"
@@ -20,11 +22,22 @@ class FetchedDocument:
 
 
 def fetch_document(
-    url: str, *, client: httpx.Client | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
+    url: str,
+    *,
+    policy: AddressPolicy,
+    client: httpx.Client | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> FetchedDocument:
-    """GET `url` (following redirects), refusing bodies over `max_bytes`; raise InputError with the reason."""
+    """GET `url` (following redirects), refusing bodies over `max_bytes`; raise InputError with the reason.
+
+    Only destinations `policy` allows are fetched: the URL itself (its scheme, a literal address), and by
+    the default client every connection, redirects included (`monitor.crawling.safe_http`). A given `client` is
+    trusted to connect where it should.
+    """
+    policy.check_url(url)
     own_client = client is None
-    http = client or httpx.Client(
+    http = client or guarded_client(
+        policy,
         timeout=httpx.Timeout(20.0, connect=10.0),
         follow_redirects=True,
         headers={"User-Agent": USER_AGENT},
@@ -41,6 +54,8 @@ def fetch_document(
                     raise InputError(f"{url}: the document is larger than {max_bytes // (1024 * 1024)} MB")
                 chunks.append(chunk)
             return FetchedDocument(str(response.url), b"".join(chunks), response.headers.get("content-type"))
+    except DestinationRefused as exc:
+        raise DestinationRefused(f"{url}: {exc}") from None
     except httpx.TimeoutException:
         raise InputError(f"{url}: timed out") from None
     except httpx.HTTPError as exc:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from monitor.config import DEFAULT_CRAWL_MAX_ITEMS, Settings
 from monitor.ingest.pipeline import MatchHook
 
 
@@ -63,7 +64,20 @@ class CrawlLimits:
     # Analyzer processes (extraction, claims, matching: CPU work), plus one writer process for storage;
     # 0 runs everything in the crawl process. Default: one per core, up to `MAX_DEFAULT_INGEST_WORKERS`.
     ingest_workers: int = field(default_factory=default_ingest_workers)
+    # Internal networks (CIDRs) that may be fetched on purpose; every other internal address is refused.
+    allowed_networks: tuple[str, ...] = ()
+    # Article links taken from one source per run, newest first; the rest wait for the next runs.
+    max_items_per_source: int = DEFAULT_CRAWL_MAX_ITEMS
     extra_settings: dict[str, Any] = field(default_factory=dict)  # raw Scrapy settings, applied last
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **limits: Any) -> CrawlLimits:
+        """The limits with the settings' crawl-safety and per-source cap, and `limits` as given."""
+        return cls(
+            allowed_networks=tuple(settings.crawl_allowed_networks),
+            max_items_per_source=settings.crawl_max_items,
+            **limits,
+        )
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,8 @@ class SourceOutcome:
     transient_errors: int = 0
     article_errors: int = 0
     articles_found: int = 0
+    # New links over the per-source cap (`CrawlLimits.max_items_per_source`), left for the next runs.
+    left_for_later: int = 0
 
 
 @dataclass
@@ -103,6 +119,38 @@ class CrawlReport:
     errors: list[dict[str, str]] = field(default_factory=list)  # {source, url, reason}
     sources: dict[int, SourceOutcome] = field(default_factory=dict)
     finish_reason: str = "finished"
+    # What a run that closed early had not done: article pages requested but unanswered, sources unread.
+    left_articles: int = 0
+    left_sources: int = 0
+    time_limit: float | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Whether the run was cut short (its time limit, a shutdown): some of its work was never done."""
+        return self.finish_reason != "finished"
+
+    @property
+    def partial_reason(self) -> str | None:
+        """Why and how much was left, in words; None for a complete run."""
+        if not self.partial:
+            return None
+        if self.finish_reason == "closespider_timeout":
+            why = f"time limit of {self.time_limit:g} s reached" if self.time_limit else "time limit reached"
+        elif self.finish_reason == "shutdown":
+            why = "stopped before the end (shutdown)"
+        else:
+            why = f"ended early ({self.finish_reason})"
+        return f"{why}; left for the next run: {self.left_summary()}"
+
+    def left_summary(self) -> str:
+        pages = f"{self.left_articles} article page{'s' if self.left_articles != 1 else ''}"
+        sources = f"{self.left_sources} source{'s' if self.left_sources != 1 else ''} not read"
+        return f"{pages}, {sources}"
+
+    @property
+    def left_for_later(self) -> int:
+        """New links over the per-source cap, summed over the sources."""
+        return sum(outcome.left_for_later for outcome in self.sources.values())
 
     def stats(self) -> dict[str, Any]:
         """JSON-able statistics for `CrawlRun.stats`."""
@@ -116,6 +164,10 @@ class CrawlReport:
             "matches": {verdict: self.matches.get(verdict, 0) for verdict in ("repeated", "updated", "contradicted")},
             "errors": len(self.errors),
             "finish_reason": self.finish_reason,
+            "partial": self.partial,
+            "partial_reason": self.partial_reason,
+            "left": {"articles": self.left_articles, "sources": self.left_sources},
+            "left_for_later": self.left_for_later,
         }
 
     def to_message(self) -> dict[str, Any]:
@@ -128,6 +180,9 @@ class CrawlReport:
             "errors": list(self.errors),
             "sources": {source_id: asdict(outcome) for source_id, outcome in self.sources.items()},
             "finish_reason": self.finish_reason,
+            "left_articles": self.left_articles,
+            "left_sources": self.left_sources,
+            "time_limit": self.time_limit,
         }
 
     @classmethod
@@ -140,4 +195,7 @@ class CrawlReport:
             errors=list(message.get("errors", [])),
             sources={int(k): SourceOutcome(**v) for k, v in message.get("sources", {}).items()},
             finish_reason=str(message.get("finish_reason", "finished")),
+            left_articles=int(message.get("left_articles", 0)),
+            left_sources=int(message.get("left_sources", 0)),
+            time_limit=message.get("time_limit"),
         )

@@ -12,6 +12,7 @@ the reason, and the caller carries on.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -24,10 +25,12 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from monitor.catalog.sources import get_source, list_sources
 from monitor.crawling.job import CrawlJob, CrawlLimits, CrawlReport, SourceOutcome, SourceSpec
+from monitor.crawling.stale_runs import record_crawl_process
 from monitor.errors import InputError
 from monitor.ingest.pipeline import MatchHook
 from monitor.storage.engine import session_scope
@@ -36,6 +39,7 @@ from monitor.storage.models import CrawlRun, CrawlStatus, Source, utcnow
 __all__ = ["CrawlLimits", "CrawlSummary", "RunningCrawl", "progress_printer", "run_crawl", "start_crawl"]
 
 ProgressCallback = Callable[[dict[str, Any]], None]
+logger = logging.getLogger(__name__)
 
 # Beyond its own time limit (which closes the spider gracefully), a child gets this long before it is killed.
 KILL_GRACE_SECONDS = 30.0
@@ -205,7 +209,10 @@ class RunningCrawl:
             assert run is not None
             run.status = status
             run.finished_at = now
-            run.stats = {**report.stats(), "partial": message is None}
+            stats = report.stats()
+            if message is None:
+                stats.update(partial=True, partial_reason=f"the crawl failed: {failure}")
+            run.stats = stats
             run.errors = list(report.errors)
             run.error = failure if message is None else None
             session.add(run)
@@ -292,6 +299,10 @@ def start_crawl(
         raise
     finally:
         sender.close()  # the child holds the only sending end, so its exit closes the pipe
+    try:
+        record_crawl_process(engine, running.crawl_run_id, pid=process.pid)
+    except SQLAlchemyError as exc:  # the crawl goes on; only the closing of an orphaned run needs this
+        logger.warning("could not record the process of crawl run %d: %s", running.crawl_run_id, exc)
     return running
 
 

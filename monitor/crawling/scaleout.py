@@ -45,6 +45,7 @@ from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
 from monitor.crawling.job import CrawlLimits
 from monitor.crawling.runs import KILL_GRACE_SECONDS, CrawlSummary, ProgressCallback, start_crawl
+from monitor.crawling.stale_runs import close_orphaned_runs
 from monitor.errors import InputError, MonitorError
 from monitor.storage.engine import session_scope
 from monitor.storage.models import CrawlRun, CrawlStatus, utcnow
@@ -413,7 +414,7 @@ class CrawlWorker:
         self.name = name or default_worker_name()
         self.keys = RedisKeys(key_prefix)
         self.queue = SourceQueue(self.client, self.keys)
-        self.limits = limits or CrawlLimits(time_limit=DEFAULT_SOURCE_TIME_LIMIT)
+        self.limits = limits or CrawlLimits.from_settings(settings, time_limit=DEFAULT_SOURCE_TIME_LIMIT)
         self.batch_size = max(1, batch_size)
         self.on_matches = match_alert_hook(enqueue_channels(settings))
         self.heartbeat_ttl = heartbeat_ttl
@@ -430,6 +431,8 @@ class CrawlWorker:
         """
         report = WorkerReport()
         report.recovered_workers = self._register()
+        # Runs an earlier crawl on this host left `running` (its database went away as it ended, say).
+        close_orphaned_runs(self.engine)
         try:
             with self._heartbeat():
                 while not self.stop.is_set() and (max_sources is None or report.crawled < max_sources):

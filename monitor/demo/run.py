@@ -34,7 +34,7 @@ from monitor.config import Settings, load_settings
 from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import DEMO_FEEDS
 from monitor.demo.sinks import MailSink, ReceivedMail, SlackSink, slack_headline
-from monitor.demo.site import LocalNewsSite
+from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
 from monitor.service.scheduler import LocalCrawlLauncher, MonitorJobs
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Article, CrawlRun, Match, MetaEntry, Source
@@ -45,7 +45,13 @@ DEMO_DATABASE = "demo.db"
 DEMO_DIGEST = "demo-digest.html"
 DEMO_MAIL = "demo-mail"
 # The demo crawls its own site on loopback, so it need not wait as politely as on a real site.
-DEMO_LIMITS = CrawlLimits(time_limit=45.0, download_timeout=10.0, autothrottle_start_delay=0.05, retry_times=1)
+DEMO_LIMITS = CrawlLimits(
+    time_limit=45.0,
+    download_timeout=10.0,
+    autothrottle_start_delay=0.05,
+    retry_times=1,
+    allowed_networks=(LOCAL_SITE_NETWORK,),
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,7 @@ def demo_settings(database_url: str, mail: MailSink, slack: SlackSink) -> Settin
         slack_webhook_url=slack.url,
         web_host="127.0.0.1",
         redis_url=None,
+        crawl_allowed_networks=[LOCAL_SITE_NETWORK],
     )
 
 
@@ -146,7 +153,9 @@ def prepare_demo_database(engine: Engine, site: LocalNewsSite) -> list[int]:
         session.add(MetaEntry(key="defaults_installed", value="1"))
         ids = []
         for feed, (outlet, _articles) in DEMO_FEEDS.items():
-            source = add_source(session, url=site.feed_url(feed), kind="feed", outlet=outlet, language="en")
+            source = add_source(
+                session, url=site.feed_url(feed), kind="feed", outlet=outlet, language="en", policy=LOCAL_SITE_POLICY
+            )
             assert source.id is not None
             ids.append(source.id)
     return ids

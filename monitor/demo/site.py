@@ -18,6 +18,7 @@ from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from monitor.crawling.safety import AddressPolicy
 from monitor.demo.articles import NewsArticle
 
 RequestHook = Callable[[str], None]
@@ -41,6 +42,13 @@ class _QuietServer(ThreadingHTTPServer):
         return  # a client hanging up is not the site's problem
 
 
+# Where the local site listens, and the one internal network the demo, the tests and the benchmarks allow
+# the crawler (MONITOR_CRAWL_ALLOWED_NETWORKS): their sites' own address, nothing else on the machine.
+LOCAL_SITE_HOST = "127.0.0.1"
+LOCAL_SITE_NETWORK = "127.0.0.1/32"
+LOCAL_SITE_POLICY = AddressPolicy.allowing(LOCAL_SITE_NETWORK)
+
+
 class LocalNewsSite:
     """The site and its HTTP server. `start()` binds a free port on 127.0.0.1; `stop()` shuts it down.
 
@@ -53,7 +61,7 @@ class LocalNewsSite:
         self._listings: dict[str, Listing] = {}
         self._feeds: dict[str, list[str]] = {}
         self._lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _QuietServer((LOCAL_SITE_HOST, 0), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     @property

@@ -60,6 +60,7 @@ class ServiceOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> ServiceOptions:
+        overrides.setdefault("crawl_limits", CrawlLimits.from_settings(settings, time_limit=DEFAULT_CRAWL_TIME_LIMIT))
         return cls(schedule=SchedulerOptions.from_settings(settings), **overrides)
 
 

@@ -48,6 +48,7 @@ from alerts.dispatcher import OutboxDispatcher
 from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
 from monitor.crawling.runs import CrawlLimits, RunningCrawl, start_crawl
+from monitor.crawling.stale_runs import close_orphaned_runs
 from monitor.ingest.pipeline import MatchHook
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, CrawlRun, CrawlStatus, Digest, Source, utcnow
@@ -59,6 +60,7 @@ Clock = Callable[[], datetime]
 OUTBOX_JOB = "outbox"
 DIGEST_JOB = "digest"
 SYNC_JOB = "sync-sources"
+ORPHANED_RUNS_JOB = "orphaned-runs"
 CRAWL_JOB_PREFIX = "crawl:"
 DEFAULT_CRAWL_TIME_LIMIT = 15 * 60.0  # seconds; a run still going after this is stopped (and killed if it hangs)
 INTERRUPTED_RUN = "interrupted: the service stopped before this run ended (found at the next start)"
@@ -88,6 +90,10 @@ class ManagedCrawlLauncher(CrawlLauncher, Protocol):
 
     def stop(self, grace: float) -> None:
         """Refuse new crawls; let running ones end within `grace` seconds, then kill them. All are recorded."""
+        ...
+
+    def running_run_ids(self) -> set[int]:
+        """The runs this launcher is following (and will record) now."""
         ...
 
 
@@ -141,6 +147,10 @@ class LocalCrawlLauncher:
     def running_count(self) -> int:
         with self._changed:
             return len(self._running)
+
+    def running_run_ids(self) -> set[int]:
+        with self._changed:
+            return set(self._running)
 
     def recover_interrupted_runs(self) -> int:
         """Mark runs left `running` as failed: at start-up no crawl of this launcher can be running yet.
@@ -204,7 +214,7 @@ def make_launcher(settings: Settings, engine: Engine, *, limits: CrawlLimits | N
         return launcher
     return LocalCrawlLauncher(
         engine,
-        limits=limits or CrawlLimits(time_limit=DEFAULT_CRAWL_TIME_LIMIT),
+        limits=limits or CrawlLimits.from_settings(settings, time_limit=DEFAULT_CRAWL_TIME_LIMIT),
         on_matches=match_alert_hook(enqueue_channels(settings)),
     )
 
@@ -365,6 +375,12 @@ class MonitorJobs:
             source = session.get(Source, source_id)
             return source.url if source is not None and source.enabled else None
 
+    def close_orphaned_runs(self) -> None:
+        """Close the runs left `running` on this host whose crawl process is gone (`monitor.crawling.stale_runs`)."""
+        with self.recorded(ORPHANED_RUNS_JOB):
+            keep = self.launcher.running_run_ids() if isinstance(self.launcher, ManagedCrawlLauncher) else ()
+            close_orphaned_runs(self.engine, keep=keep, now=self.clock())
+
     def drain_outbox(self) -> None:
         """Deliver every due alert through the configured channels (nothing to do without one)."""
         if self.dispatcher is None:
@@ -507,6 +523,13 @@ class MonitorScheduler:
             IntervalTrigger(seconds=self.options.sync_every.total_seconds(), start_date=now),
             id=SYNC_JOB,
             name="pick up source changes",
+        )
+        self.scheduler.add_job(
+            self.jobs.close_orphaned_runs,
+            IntervalTrigger(seconds=self.options.outbox_every.total_seconds(), start_date=now),
+            id=ORPHANED_RUNS_JOB,
+            name="close runs whose process is gone",
+            next_run_time=now,
         )
         try:
             self.sync_sources()

@@ -140,6 +140,9 @@ class CrawlRun(SQLModel, table=True):
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     errors: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, sa_column=Column(Text))
+    # The crawl's process, so that a run whose process is gone without recording it can be closed.
+    host: str | None = Field(default=None, max_length=255)
+    pid: int | None = None
 
 
 class Article(SQLModel, table=True):
@@ -162,6 +165,20 @@ class Article(SQLModel, table=True):
     watch_terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source_id: int | None = Field(default=None, foreign_key="sources.id", ondelete="SET NULL")
     crawl_run_id: int | None = Field(default=None, foreign_key="crawl_runs.id", ondelete="SET NULL")
+    fetched_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class FetchedUrl(SQLModel, table=True):
+    """An article address the crawler fetched and read, kept or not, so that later runs skip it.
+
+    Keyed by the SHA-256 of the address: addresses can be longer than an index entry may be.
+    """
+
+    __tablename__ = "fetched_urls"
+
+    url_hash: str = Field(primary_key=True, max_length=64)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    outcome: str = Field(max_length=32)
     fetched_at: datetime = Field(default_factory=utcnow, index=True)
 
 

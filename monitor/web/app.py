@@ -49,8 +49,7 @@ def create_app(
     fetch); `clock` gives the current time (tests pass their own)."""
     # Swagger UI and ReDoc load scripts from a CDN; /docs is rendered here instead (routes/docs.py).
     app = FastAPI(title="Claim Monitor", version="0.1.0", description=API_DESCRIPTION, docs_url=None, redoc_url=None)
-    token = settings.web_token.get_secret_value() if settings.web_token else None
-    security = WebSecurity(token)
+    security = WebSecurity(settings.write_token)
     app.state.settings = settings
     app.state.engine = engine
     app.state.web = WebContext(

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.responses import HTMLResponse
@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from monitor.config import Settings
 from monitor.errors import DuplicateError, InputError, NotFoundError
 from monitor.storage.engine import session_scope
+from monitor.web.filters import MAX_ID
 from monitor.web.rendering import render_page
 from monitor.web.security import CSRF_COOKIE, CSRF_FIELD, WebSecurity
 
@@ -48,6 +49,9 @@ def web_context(request: Request) -> WebContext:
 
 
 Context = Annotated[WebContext, Depends(web_context)]
+# An id in a path: larger than any row can have would overflow in the database driver, so it is refused
+# (422 in the API, "no such page" on pages) before any query.
+ItemId = Annotated[int, Path(ge=0, le=MAX_ID, description="An id (no item has one above 2^63 - 1).")]
 
 
 class LoginRequired(Exception):

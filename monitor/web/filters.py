@@ -20,13 +20,25 @@ class ParsedFilters:
     errors: list[str] = field(default_factory=list)
 
 
+# The largest id and offset both databases take (a signed 64-bit integer): a larger one overflows in the
+# driver, so it is refused before any query.
+MAX_ID = 2**63 - 1
+# The days whose local start and end exist in every time zone (a day's window in UTC reaches up to a day
+# beyond it on either side).
+FIRST_DAY = date(1, 1, 2)
+LAST_DAY = date(9999, 12, 30)
+
+
 def parse_day(raw: str | None, *, name: str) -> date:
-    """A YYYY-MM-DD date; raise ValueError naming the field otherwise."""
+    """A YYYY-MM-DD date from FIRST_DAY to LAST_DAY; raise ValueError naming the field otherwise."""
     text = (raw or "").strip()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{name}: {text[:40]!r} is not a date like 2024-05-01") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{name}: {text} is out of range ({FIRST_DAY} to {LAST_DAY})")
+    return day
 
 
 def _choice(raw: str | None, choices: tuple[str, ...], name: str, errors: list[str]) -> str | None:

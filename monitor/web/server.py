@@ -26,12 +26,30 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# Beyond loopback the token is all that stands between the network and every write: long enough that it
+# cannot be guessed (`openssl rand -hex 24` gives 48 characters).
+MIN_TOKEN_LENGTH = 16
+
+
 def check_listen_address(settings: Settings, host: str) -> None:
-    """Without MONITOR_WEB_TOKEN anyone who can reach the port could write, so only loopback is allowed."""
-    if settings.web_token is None and not is_loopback(host):
+    """Without a real MONITOR_WEB_TOKEN anyone who can reach the port could write, so beyond loopback the
+    token must be set, not blank, and at least `MIN_TOKEN_LENGTH` characters long."""
+    if is_loopback(host):
+        return
+    if settings.web_token is None:
         raise InputError(
             f"refusing to listen on {host} without MONITOR_WEB_TOKEN: set a token, "
             "or listen on 127.0.0.1 (MONITOR_WEB_HOST)"
+        )
+    token = settings.write_token
+    if token is None:
+        raise InputError(
+            f"MONITOR_WEB_TOKEN is blank: set a token of at least {MIN_TOKEN_LENGTH} characters to listen on {host}"
+        )
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise InputError(
+            f"MONITOR_WEB_TOKEN is {len(token)} characters long: at least {MIN_TOKEN_LENGTH} are needed to "
+            f"listen on {host} (e.g. `openssl rand -hex 24`)"
         )
 
 

@@ -1,16 +1,20 @@
 """`NewsSpider`: one crawl run over many sources of mixed kinds (feeds, news sitemaps, section pages).
 
 For each source it fetches the source document with conditional GET, finds article links in it, drops
-the ones already stored (asking the database before any article is requested), and fetches the rest. Every
-failure becomes an error entry (source, address, reason) in the tally; none stops the crawl.
+the ones already stored or fetched by an earlier run (asking the database before any article is
+requested), and fetches the rest, newest first and at most `CRAWL_MAX_ITEMS_PER_SOURCE` of them; the
+others wait for the next runs. Every failure, and every link refused by the crawl-safety policy
+(`monitor.crawling.safety`), becomes an error entry (source, address, reason) in the tally; none stops the
+crawl, and one bad item never keeps the items after it from being crawled.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -20,13 +24,29 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
+from monitor.config import DEFAULT_CRAWL_MAX_ITEMS
 from monitor.crawling.job import CrawlJob, SourceSpec
+from monitor.crawling.safety import AddressPolicy
 from spiders.extraction import strip_tracking
 from spiders.failures import describe_failure
 from spiders.items import FetchedArticle
+from spiders.safety import policy_from_settings
 from spiders.tally import CrawlTally
 
 StoredUrls = Callable[[Sequence[str]], set[str]]
+MAX_ITEMS_SETTING = "CRAWL_MAX_ITEMS_PER_SOURCE"
+# The address an article request was made for (as found in its source, tracking removed).
+LINK_META = "monitor_link"
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+class FetchedUrls(Protocol):
+    """Where the spider's pipeline remembers the article addresses it fetched and read."""
+
+    def remember(self, url: str, outcome: str) -> None: ...
+
+    def flush(self) -> None: ...
+
 
 # Path segments of listing and service pages, never articles.
 _NOT_ARTICLE_SEGMENTS = frozenset(
@@ -87,17 +107,43 @@ class NewsSpider(scrapy.Spider):
 
     name = "news"
 
-    def __init__(self, *, job: CrawlJob, tally: CrawlTally, stored_urls: StoredUrls, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        job: CrawlJob,
+        tally: CrawlTally,
+        stored_urls: StoredUrls,
+        fetched: FetchedUrls | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.job = job
         self.tally = tally
         self.stored_urls = stored_urls
+        self.fetched = fetched
         self._requested: set[str] = set()
+        # Article links requested and not answered yet, and sources whose document has not been read:
+        # what a run cut short leaves for the next one.
+        self._outstanding: set[str] = set()
+        self._unread_sources: set[int] = set()
+        self._taken: dict[int, int] = {}
+        self._policy: AddressPolicy | None = None
+
+    @property
+    def policy(self) -> AddressPolicy:
+        if self._policy is None:
+            self._policy = policy_from_settings(self.settings)
+        return self._policy
 
     async def start(self) -> AsyncIterator[Any]:
         for source in self.job.sources:
             self.tally.source(source.id)
+            self._unread_sources.add(source.id)
             yield self._source_request(source)
+
+    def closed(self, reason: str) -> None:
+        """Scrapy's close hook: note what was left undone (a run stopped by its time limit, say)."""
+        self.tally.left_undone(articles=len(self._outstanding), sources=len(self._unread_sources))
 
     # -- requests -------------------------------------------------------------------------------------
 
@@ -120,32 +166,49 @@ class NewsSpider(scrapy.Spider):
     def _article_requests(
         self, source: SourceSpec, links: Iterable[tuple[str, dict[str, Any]]]
     ) -> Iterator[scrapy.Request]:
-        """Requests for the links not stored yet and not requested earlier in this run."""
+        """Requests for the links not known yet and not requested earlier in this run, newest first, up to
+        the source's share of this run; refused links are reported and skipped."""
+        meta = {"source": source}
         wanted: dict[str, dict[str, Any]] = {}
         for link, extra in links:
+            refusal = self.policy.url_refusal(link)
+            if refusal:
+                self._report(meta, link, refusal)
+                continue
             url = strip_tracking(link)
             if url not in self._requested and url not in wanted:
                 wanted[url] = extra
         known = self.stored_urls(list(wanted)) if wanted else set()
         self.tally.skipped_known(len(known))
         self.tally.source(source.id).articles_found += len(wanted)
-        for url, extra in wanted.items():
-            if url in known:
+        fresh = [(url, extra) for url, extra in wanted.items() if url not in known]
+        room = max(0, self.settings.getint(MAX_ITEMS_SETTING, DEFAULT_CRAWL_MAX_ITEMS) - self._taken.get(source.id, 0))
+        if len(fresh) > room:
+            self.tally.left_for_later(source.id, len(fresh) - room)
+            fresh = _newest(fresh, room)
+        for url, extra in fresh:
+            try:
+                request = scrapy.Request(
+                    url,
+                    callback=self.parse_article,
+                    errback=self.on_error,
+                    # Deduplicated above; Scrapy's filter would also silently drop a redirect loop's repeat.
+                    dont_filter=True,
+                    meta={"source": source, "role": "article", LINK_META: url, **extra},
+                )
+            except ValueError as exc:
+                self._report(meta, url, f"not a usable address: {exc}")
                 continue
             self._requested.add(url)
-            yield scrapy.Request(
-                url,
-                callback=self.parse_article,
-                errback=self.on_error,
-                # Deduplicated above; Scrapy's filter would also silently drop a redirect loop's repeat.
-                dont_filter=True,
-                meta={"source": source, "role": "article", **extra},
-            )
+            self._outstanding.add(url)
+            self._taken[source.id] = self._taken.get(source.id, 0) + 1
+            yield request
 
     def _source_fetched(self, response: Response) -> bool:
         """Count the page and record the validators; False when the source is unchanged (304)."""
         source: SourceSpec = response.meta["source"]
         self.tally.page_fetched()
+        self._unread_sources.discard(source.id)
         outcome = self.tally.source(source.id)
         if response.status == 304:
             outcome.status = "not_modified"
@@ -186,12 +249,15 @@ class NewsSpider(scrapy.Spider):
                 title = _text(entry.get("title"))[:80] or "untitled"
                 self._report(response.meta, response.url, f"feed item without a link: {title!r}")
                 continue
-            published = entry.get("published_parsed") or entry.get("updated_parsed")
-            extra: dict[str, Any] = {
-                "feed_title": _text(entry.get("title")) or None,
-                "feed_published": datetime(*published[:6]).replace(tzinfo=UTC) if published else None,
-            }
-            links.append((urljoin(response.url, link), extra))
+            try:
+                published = entry.get("published_parsed") or entry.get("updated_parsed")
+                extra: dict[str, Any] = {
+                    "feed_title": _text(entry.get("title")) or None,
+                    "feed_published": datetime(*published[:6]).replace(tzinfo=UTC) if published else None,
+                }
+                links.append((urljoin(response.url, link), extra))
+            except (ValueError, TypeError) as exc:  # a broken date or address spoils this item only
+                self._report(response.meta, link[:300], f"feed item skipped: {type(exc).__name__}: {exc}")
         yield from self._article_requests(source, links)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
@@ -206,18 +272,28 @@ class NewsSpider(scrapy.Spider):
             return
         kind = etree.QName(root).localname
         entries = list(_sitemap_entries(root, "sitemap" if kind == "sitemapindex" else "url"))
-        fresh = [(loc, when) for loc, when in entries if not (source.since and when and when < source.since)]
+        fresh = []
+        for loc, when in entries:
+            if source.since and when and when < source.since:
+                continue
+            try:
+                fresh.append((urljoin(response.url, loc), when))
+            except ValueError as exc:
+                self._report(response.meta, loc[:300], f"sitemap entry skipped: {exc}")
         if kind == "sitemapindex":
             for loc, _when in fresh:
+                refusal = self.policy.url_refusal(loc)
+                if refusal:
+                    self._report(response.meta, loc, refusal)
+                    continue
                 yield scrapy.Request(
-                    urljoin(response.url, loc),
+                    loc,
                     callback=self.parse_sitemap,
                     errback=self.on_error,
                     meta={"source": source, "role": "sitemap"},
                 )
             return
-        links = [(urljoin(response.url, loc), {"feed_published": when}) for loc, when in fresh]
-        yield from self._article_requests(source, links)
+        yield from self._article_requests(source, [(loc, {"feed_published": when}) for loc, when in fresh])
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """A section or tag page: links within the site that look like articles."""
@@ -227,11 +303,14 @@ class NewsSpider(scrapy.Spider):
         if not _is_html(response):
             self._report(response.meta, response.url, "not an HTML page", source_failed=True)
             return
-        hrefs = response.css("a::attr(href)").getall()
-        links = [urljoin(response.url, href) for href in hrefs]
+        links = []
+        for href in response.css("a::attr(href)").getall():
+            with contextlib.suppress(ValueError):  # a broken href is no article link
+                links.append(urljoin(response.url, href))
         yield from self._article_requests(source, [(u, {}) for u in links if looks_like_article(u, source.url)])
 
     def parse_article(self, response: Response) -> Iterator[FetchedArticle]:
+        self._outstanding.discard(response.meta.get(LINK_META, ""))
         self.tally.page_fetched()
         if not response.body.strip():
             self._report(response.meta, response.url, "empty body")
@@ -257,6 +336,9 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        self._outstanding.discard(request.meta.get(LINK_META, ""))
+        if request.meta.get("role") == "source":
+            self._unread_sources.discard(request.meta["source"].id)
         reason, transient = describe_failure(failure, request, self.settings)
         # The address as found in the source, not where redirects ended.
         url = (request.meta.get("redirect_urls") or [request.url])[0]
@@ -274,6 +356,15 @@ class NewsSpider(scrapy.Spider):
             transient=transient,
             source_failed=source_failed,
         )
+
+
+def _newest(links: list[tuple[str, dict[str, Any]]], count: int) -> list[tuple[str, dict[str, Any]]]:
+    """The `count` most recently published links (undated ones after every dated one), in their order."""
+    ranked = sorted(
+        range(len(links)), key=lambda i: links[i][1].get("feed_published") or _OLDEST, reverse=True
+    )  # fmt: skip
+    keep = set(ranked[:count])
+    return [link for i, link in enumerate(links) if i in keep]
 
 
 def _header(response: Response, name: bytes) -> str | None:

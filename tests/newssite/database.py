@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from monitor.catalog.baseline_store import load_bundled_baseline
 from monitor.catalog.sources import add_source
 from monitor.catalog.watch_terms import install_default_watch_terms
+from monitor.demo.site import LOCAL_SITE_POLICY
 from monitor.storage.engine import session_scope
 from newssite.server import NewsSite
 
@@ -28,4 +29,10 @@ def prepare_crawl_database(engine: Engine, site: NewsSite, keys: tuple[str, ...]
         install_default_watch_terms(session)
         for key, kind in SITE_SOURCES:
             if keys is None or key in keys:
-                add_source(session, url=site.url(NewsSite.FEED_PATHS[key]), kind=kind, outlet="Border Desk")
+                add_source(
+                    session,
+                    url=site.url(NewsSite.FEED_PATHS[key]),
+                    kind=kind,
+                    outlet="Border Desk",
+                    policy=LOCAL_SITE_POLICY,
+                )

@@ -7,6 +7,8 @@ never fetched), answers conditional requests with 304, and serves the planted fa
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
 import socket
 import threading
 import zlib
@@ -35,6 +37,7 @@ from newssite.content import (
 # How long the slow page makes the client wait; tests set the crawl's timeout well below it.
 SLOW_SECONDS = 3.0
 HUGE_BYTES = 20 * 1024 * 1024
+GZIP_BOMB_BYTES = 64 * 1024 * 1024
 LAST_MODIFIED = formatdate(1715680000, usegmt=True)  # 14 May 2024
 
 OLD_OFF_TOPIC = Page(
@@ -137,6 +140,10 @@ class NewsSite:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        # Documents and redirects a test adds for itself (path -> (content type, body), path -> Location);
+        # `reset` removes them.
+        self.extra_documents: dict[str, tuple[str, bytes]] = {}
+        self.redirects: dict[str, str] = {}
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
@@ -163,6 +170,8 @@ class NewsSite:
         """Forget the recorded requests and the per-page state (the recovering page fails once again)."""
         with self._lock:
             self.requests.clear()
+            self.extra_documents.clear()
+            self.redirects.clear()
 
     def record(self, request: RecordedRequest) -> int:
         """Record a request; return how many requests for that path came before it."""
@@ -238,6 +247,7 @@ class NewsSite:
         }
         for page in (EN_TROOPS, EN_SITEMAP_ONLY, RU_ARTICLE, UK_ARTICLE, OFF_TOPIC, SYNDICATED_COPY, OLD_OFF_TOPIC):
             docs[page.path] = ("text/html; charset=utf-8", render_article(page).encode())
+        docs.update(self.extra_documents)
         # windows-1251 with neither a charset in the header nor a <meta charset>.
         docs[CP1251_ARTICLE.path] = (
             "text/html",
@@ -248,6 +258,12 @@ class NewsSite:
 
 # Sources and their documents that support conditional GET (the sitemap index deliberately does not).
 CONDITIONAL_PATHS = frozenset({"/feeds/main.rss", "/feeds/world.atom", "/section/belarus/"})
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """GZIP_BOMB_BYTES of zeros in a page, gzip-compressed to about 64 KB."""
+    return gzip.compress(b"<html><body><p>" + bytes(GZIP_BOMB_BYTES) + b"</p></body></html>", compresslevel=9)
 
 
 def _etag(path: str) -> str:
@@ -274,9 +290,13 @@ def _handler_for(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 "/hard/loop-a": lambda: self._status(302, {"Location": "/hard/loop-b"}),
                 "/hard/loop-b": lambda: self._status(302, {"Location": "/hard/loop-a"}),
                 "/hard/empty": lambda: self._send(200, "text/html; charset=utf-8", b""),
+                "/hostile/gzip-bomb": self._gzip_bomb,
             }
             if parts.path in special:
                 special[parts.path]()
+                return
+            if parts.path in site.redirects:
+                self._status(302, {"Location": site.redirects[parts.path]})
                 return
             if parts.path == RECOVERING_ARTICLE.path and earlier == 0:
                 self._status(503, {"Retry-After": "1"})
@@ -329,6 +349,10 @@ def _handler_for(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
+
+        def _gzip_bomb(self) -> None:
+            # A small body that inflates to GZIP_BOMB_BYTES: the size limit must hold after decompression.
+            self._send(200, "text/html; charset=utf-8", gzip_bomb(), {"Content-Encoding": "gzip"})
 
         def _huge(self) -> None:
             self.send_response(200)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
@@ -12,10 +12,11 @@ from sqlmodel import Session
 from alerts.digest import DigestContent, build_digest
 from monitor.catalog.sources import add_source, remove_source, set_source_enabled
 from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
+from monitor.crawling.safety import AddressPolicy
 from monitor.errors import InputError
 from monitor.storage.models import Source, WatchTerm
-from monitor.web.deps import ApiWriter, Context, status_for
-from monitor.web.filters import MAX_PAGE_SIZE, PAGE_SIZE, parse_day, parse_match_filters
+from monitor.web.deps import ApiWriter, Context, ItemId, status_for
+from monitor.web.filters import FIRST_DAY, LAST_DAY, MAX_ID, MAX_PAGE_SIZE, PAGE_SIZE, parse_day, parse_match_filters
 from monitor.web.queries import (
     baseline_claim_stats,
     digest_days,
@@ -51,7 +52,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 Result = TypeVar("Result")
 
 
@@ -99,7 +100,7 @@ def api_matches(
 
 
 @router.get("/matches/{match_id}", response_model=MatchOut)
-def api_match(context: Context, match_id: int) -> MatchOut:
+def api_match(context: Context, match_id: ItemId) -> MatchOut:
     with context.session() as session:
         item = get_listed_match(session, match_id)
     if item is None:
@@ -118,13 +119,13 @@ def _review(context: Context, match_id: int, body: ReviewIn) -> MatchOut:
 
 
 @router.post("/matches/{match_id}/review", response_model=MatchOut, dependencies=[ApiWriter])
-def api_review_match(context: Context, match_id: int, body: ReviewIn) -> MatchOut:
+def api_review_match(context: Context, match_id: ItemId, body: ReviewIn) -> MatchOut:
     """Confirm or dismiss a match (a dismissed match leaves the digest and is not alerted again)."""
     return _review(context, match_id, body)
 
 
 @router.patch("/matches/{match_id}", response_model=MatchOut, dependencies=[ApiWriter])
-def api_patch_match(context: Context, match_id: int, body: ReviewIn) -> MatchOut:
+def api_patch_match(context: Context, match_id: ItemId, body: ReviewIn) -> MatchOut:
     """The same as POST /api/matches/{id}/review."""
     return _review(context, match_id, body)
 
@@ -165,14 +166,14 @@ def api_digests(context: Context) -> list[DigestDayOut]:
 
 
 @router.get("/digests/{day}", response_model=DigestContent)
-def api_digest(context: Context, day: Annotated[str, Path(description="YYYY-MM-DD")]) -> DigestContent:
-    """One day's digest, built now (what `monitor digest --format json` prints)."""
-    try:
-        wanted = parse_day(day, name="day")
-    except ValueError as exc:
-        raise HTTPException(status_code=400, detail=str(exc)) from None
+def api_digest(
+    context: Context, day: Annotated[date, Path(description=f"YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}")]
+) -> DigestContent:
+    """One day's digest, built now (what `monitor digest --format json` prints); 404 outside the day range."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise HTTPException(status_code=404, detail=f"no digest for {day}: days run from {FIRST_DAY} to {LAST_DAY}")
     with context.session() as session:
-        return build_digest(session, day=wanted, zone=context.settings.zone)
+        return build_digest(session, day=day, zone=context.settings.zone)
 
 
 @router.get("/watch-terms", response_model=list[WatchTermOut])
@@ -195,13 +196,13 @@ def _patch_term(session: Session, term_id: int, body: WatchTermPatch) -> WatchTe
 
 
 @router.patch("/watch-terms/{term_id}", response_model=WatchTermOut, dependencies=[ApiWriter])
-def api_patch_watch_term(context: Context, term_id: int, body: WatchTermPatch) -> WatchTermOut:
+def api_patch_watch_term(context: Context, term_id: ItemId, body: WatchTermPatch) -> WatchTermOut:
     """Replace the aliases and/or pause (`enabled: false`) or resume a term."""
     return _write(context, lambda session: WatchTermOut.of(_patch_term(session, term_id, body)))
 
 
 @router.delete("/watch-terms/{term_id}", status_code=204, dependencies=[ApiWriter])
-def api_remove_watch_term(context: Context, term_id: int) -> Response:
+def api_remove_watch_term(context: Context, term_id: ItemId) -> Response:
     _write(context, lambda session: remove_watch_term(session, term=term_by_id(session, term_id).term))
     return Response(status_code=204)
 
@@ -212,20 +213,26 @@ def api_sources(context: Context) -> list[SourceOut]:
         return [SourceOut.of(entry.source, entry.articles) for entry in source_overview(session)]
 
 
-def _add_source(session: Session, body: SourceIn) -> Source:
+def _add_source(session: Session, body: SourceIn, policy: AddressPolicy) -> Source:
     return add_source(
-        session, url=body.url, kind=body.kind, every=body.every, outlet=body.outlet, language=body.language
+        session,
+        url=body.url,
+        kind=body.kind,
+        every=body.every,
+        outlet=body.outlet,
+        language=body.language,
+        policy=policy,
     )
 
 
 @router.post("/sources", response_model=SourceOut, status_code=201, dependencies=[ApiWriter])
 def api_add_source(context: Context, body: SourceIn) -> SourceOut:
     """Add a source to crawl; 409 when it exists already."""
-    return _write(context, lambda session: SourceOut.of(_add_source(session, body), 0))
+    return _write(context, lambda session: SourceOut.of(_add_source(session, body, context.settings.address_policy), 0))
 
 
 @router.patch("/sources/{source_id}", response_model=SourceOut, dependencies=[ApiWriter])
-def api_patch_source(context: Context, source_id: int, body: SourcePatch) -> SourceOut:
+def api_patch_source(context: Context, source_id: ItemId, body: SourcePatch) -> SourceOut:
     """Pause (`enabled: false`) or resume a source."""
 
     def change(session: Session) -> Source:
@@ -242,6 +249,6 @@ def _overview(context: Context) -> list[Any]:
 
 
 @router.delete("/sources/{source_id}", status_code=204, dependencies=[ApiWriter])
-def api_remove_source(context: Context, source_id: int) -> Response:
+def api_remove_source(context: Context, source_id: ItemId) -> Response:
     _write(context, lambda session: remove_source(session, url=source_by_id(session, source_id).url))
     return Response(status_code=204)

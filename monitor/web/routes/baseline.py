@@ -15,7 +15,7 @@ from monitor.catalog.sources import clean_url
 from monitor.crawling.fetch import MAX_DOCUMENT_BYTES, fetch_document
 from monitor.errors import InputError
 from monitor.web.chart import matches_chart
-from monitor.web.deps import Context, FormWriter
+from monitor.web.deps import Context, FormWriter, ItemId
 from monitor.web.filters import parse_day
 from monitor.web.queries import baseline_claim_detail, baseline_claim_stats, coverage_day
 
@@ -82,7 +82,9 @@ def _add_article(context: Context, form: BaselineArticleForm, upload: UploadFile
             source = upload.filename or "upload"
             article = read_article(_read_upload(upload), source=source, content_type=upload.content_type)
         else:
-            document = fetch_document(clean_url(form.url), client=context.http_client)
+            document = fetch_document(
+                clean_url(form.url), policy=context.settings.address_policy, client=context.http_client
+            )
             source = document.url
             article = read_article(document.content, source=source, content_type=document.content_type)
     except BaselineFileError as exc:
@@ -119,7 +121,7 @@ def add_baseline_form(
 
 
 @router.get("/baseline/{claim_id}", response_class=HTMLResponse)
-def baseline_claim_page(request: Request, context: Context, claim_id: int) -> HTMLResponse:
+def baseline_claim_page(request: Request, context: Context, claim_id: ItemId) -> HTMLResponse:
     """Who said what when about one baseline claim, with a chart of matches over time."""
     with context.session() as session:
         found = baseline_claim_detail(session, claim_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from monitor.errors import InputError, NotFoundError
-from monitor.web.deps import Context, FormWriter, local_path
+from monitor.web.deps import Context, FormWriter, ItemId, local_path
 from monitor.web.filters import PAGE_SIZE, page_number, parse_match_filters
 from monitor.web.queries import (
     REVIEW_STATUSES,
@@ -66,7 +66,7 @@ def matches_page(request: Request, context: Context) -> HTMLResponse:
 def review_form(
     request: Request,
     context: Context,
-    match_id: int,
+    match_id: ItemId,
     status: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     return_to: Annotated[str, Form()] = "/matches",

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import HTMLResponse
 
 from alerts.digest import day_window, local_today
-from monitor.web.deps import Context
+from monitor.web.deps import Context, ItemId
 from monitor.web.queries import (
     MatchFilters,
     article_detail,
@@ -40,7 +40,7 @@ def today_page(request: Request, context: Context) -> HTMLResponse:
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article_page(request: Request, context: Context, article_id: int) -> HTMLResponse:
+def article_page(request: Request, context: Context, article_id: ItemId) -> HTMLResponse:
     with context.session() as session:
         detail = article_detail(session, article_id)
     if detail is None:

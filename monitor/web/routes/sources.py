@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from monitor.catalog.sources import add_source, describe_every, remove_source, set_source_enabled
 from monitor.errors import InputError, NotFoundError
 from monitor.storage.models import Source, SourceKind
-from monitor.web.deps import Context, FormWriter, status_for
+from monitor.web.deps import Context, FormWriter, ItemId, status_for
 from monitor.web.queries import source_overview
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +68,14 @@ def add_source_form(
 ) -> Response:
     try:
         with context.session() as session:
-            add_source(session, url=url, kind=kind, every=every.strip() or None, outlet=outlet)
+            add_source(
+                session,
+                url=url,
+                kind=kind,
+                every=every.strip() or None,
+                outlet=outlet,
+                policy=context.settings.address_policy,
+            )
     except InputError as exc:
         typed = {"url": url, "kind": kind, "every": every, "outlet": outlet}
         return sources_page_response(request, context, error=str(exc), typed=typed, status_code=status_for(exc))
@@ -94,7 +101,7 @@ def _change_source(
 
 @router.post("/sources/{source_id}/enabled", dependencies=[FormWriter])
 def pause_source_form(
-    request: Request, context: Context, source_id: int, enabled: Annotated[str, Form()] = ""
+    request: Request, context: Context, source_id: ItemId, enabled: Annotated[str, Form()] = ""
 ) -> Response:
     return _change_source(
         request, context, source_id, lambda session, url: set_source_enabled(session, url=url, enabled=enabled == "1")
@@ -102,5 +109,5 @@ def pause_source_form(
 
 
 @router.post("/sources/{source_id}/delete", dependencies=[FormWriter])
-def remove_source_form(request: Request, context: Context, source_id: int) -> Response:
+def remove_source_form(request: Request, context: Context, source_id: ItemId) -> Response:
     return _change_source(request, context, source_id, lambda session, url: remove_source(session, url=url))

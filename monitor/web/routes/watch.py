@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
 from monitor.errors import InputError, NotFoundError
 from monitor.storage.models import WatchTerm
-from monitor.web.deps import Context, FormWriter, status_for
+from monitor.web.deps import Context, FormWriter, ItemId, status_for
 from monitor.web.filters import split_aliases
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +85,7 @@ def _change_term(
 
 @router.post("/watch/{term_id}/aliases", dependencies=[FormWriter])
 def edit_aliases_form(
-    request: Request, context: Context, term_id: int, aliases: Annotated[str, Form()] = ""
+    request: Request, context: Context, term_id: ItemId, aliases: Annotated[str, Form()] = ""
 ) -> Response:
     return _change_term(
         request,
@@ -96,12 +96,14 @@ def edit_aliases_form(
 
 
 @router.post("/watch/{term_id}/enabled", dependencies=[FormWriter])
-def pause_term_form(request: Request, context: Context, term_id: int, enabled: Annotated[str, Form()] = "") -> Response:
+def pause_term_form(
+    request: Request, context: Context, term_id: ItemId, enabled: Annotated[str, Form()] = ""
+) -> Response:
     return _change_term(
         request, context, term_id, lambda session, term: update_watch_term(session, term=term, enabled=enabled == "1")
     )
 
 
 @router.post("/watch/{term_id}/delete", dependencies=[FormWriter])
-def remove_term_form(request: Request, context: Context, term_id: int) -> Response:
+def remove_term_form(request: Request, context: Context, term_id: ItemId) -> Response:
     return _change_term(request, context, term_id, lambda session, term: remove_watch_term(session, term=term))
