@@ -70,7 +70,7 @@ from monitor.text.claims import extract_claims
 from monitor.matching import BaselineIndex, ClaimMatcher
 sys.path.insert(0, "bench")
 from bench_matching import corpus_refs
-matcher = ClaimMatcher(BaselineIndex.build(corpus_refs()))
+matcher = ClaimMatcher(BaselineIndex.build_with_installed(corpus_refs()))
 matcher.match_many(extract_claims(sys.stdin.read()))
 print(time.perf_counter() - started)
 """
@@ -99,7 +99,7 @@ def main() -> int:
         cache_home = Path(folder)
         figures.add("article.verbatim.first_run", cold_process_seconds(articles["verbatim"], cache_home), "s")
         os.environ["XDG_CACHE_HOME"] = str(cache_home)
-        matcher = ClaimMatcher(BaselineIndex.build(corpus_refs()))
+        matcher = ClaimMatcher(BaselineIndex.build_with_installed(corpus_refs()))
         for name, article in articles.items():
             figures.add(f"article.{name}.words", len(article.split()), "words")
             started = time.perf_counter()

@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = Figures()
     started = time.perf_counter()
     # The fact-check's title restates the claim in other words: index it with the claim.
-    index = BaselineIndex.build(refs, context=lambda ref: ref.article, semantic=not args.lexical)
+    if args.lexical:
+        index = BaselineIndex.build(refs, context=lambda ref: ref.article)
+    else:
+        index = BaselineIndex.build_with_installed(refs, context=lambda ref: ref.article)
     build_name = "checkthat.index_build" + (".lexical" if args.lexical else "")
     figures.add(build_name, time.perf_counter() - started, "s", digits=2)
     matcher = ClaimMatcher(index)

@@ -143,9 +143,10 @@ def recall_at_1(matcher: ClaimMatcher, queries: Sequence[str]) -> float:
             full = exhaustive_scores(index, " ".join(analysis.terms), overlap, None, None)
             got = max((100 * candidate.lexical for candidate in ranked), default=0.0)
         else:
-            vectors = index.encode_queries([text])
-            dense = index.dense_similarities(None if vectors is None else vectors[0])
-            full = exhaustive_scores(index, " ".join(analysis.terms), overlap, dense, static)
+            dense = index.dense_similarities(index.encode_queries([text])[0])
+            full = exhaustive_scores(
+                index, " ".join(analysis.terms), overlap, dense.get("english"), static, dense.get("multilingual")
+            )
             got = ranked[0].score if ranked else 0.0
         best = float(full.max()) if len(full) else 0.0
         hits += bool(ranked) and got >= best - 1e-3
@@ -166,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures.add(f"{prefix}.new_claims", len(new), "claims")
 
     started = time.perf_counter()
-    index = BaselineIndex.build(baseline, semantic=not args.lexical)
+    index = BaselineIndex.build(baseline) if args.lexical else BaselineIndex.build_with_installed(baseline)
     figures.add(f"{prefix}.index_build", time.perf_counter() - started, "s", digits=2)
     matcher = ClaimMatcher(index)
 

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     crawl_max_items: int = Field(
         DEFAULT_CRAWL_MAX_ITEMS, ge=1, le=1_000_000, description="Article links taken from one source per run."
     )
+    match_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="Match score (0-100) below which no match is reported (default: the calibrated one, see README).",
+    )
 
     @field_validator("email_to", mode="before")
     @classmethod

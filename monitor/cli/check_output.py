@@ -89,12 +89,20 @@ def explain(result: MatchResult) -> str:
         parts.append(f"figure changed: {old} -> {new}")
     if "status" in evidence:
         parts.append("status moved: {!r} -> {!r}".format(*evidence["status"]))
+    if evidence.get("rule"):
+        parts.append(str(evidence["rule"]))
+    for conflict in evidence.get("conflicts", []):
+        parts.append(f"but the new claim {conflict}")
     if evidence.get("matched_clause"):
         parts.append(f"matched clause: {evidence['matched_clause']!r}")
     if evidence.get("shared_terms"):
         parts.append("shared: " + ", ".join(evidence["shared_terms"]))
+    if evidence.get("carried_by"):
+        parts.append("carried by: " + ", ".join(f"{new} = {old}" for new, old in evidence["carried_by"]))
     if "reason" in evidence:
         parts.append(str(evidence["reason"]))
+    if evidence.get("confidence"):
+        parts.insert(0, f"{evidence['confidence']} match")
     return "; ".join(parts) or "same proposition"
 
 

@@ -333,7 +333,7 @@ class ArticleAnalyzer:
         """An analyzer with the enabled watch terms and an index of the baseline claims."""
         with session_scope(engine) as session:
             rows = [row for row in session.exec(select(WatchTerm).order_by(col(WatchTerm.id))) if row.enabled]
-            index = BaselineIndex.build(baseline_refs(session))
+            index = BaselineIndex.build_with_installed(baseline_refs(session))
         spellings = [(row.term, list(row.aliases)) for row in rows]
         return cls(
             watch_terms=WatchTermMatcher(spellings),

@@ -27,7 +27,9 @@ _JOINT = re.compile(
     r"|\s+[\u2013\u2014-]{1,2}\s+"  # "X – Y" (spaced dashes; a hyphen inside a word is no joint)
     r"|,\s+(?=(?:although|though|even though|even if|while|whereas|but|yet|which means|which suggests"
     r"|which indicates|which shows|meaning|so that|because|since|as well as|and|pointing out|indicating"
-    r"|suggesting|adding|saying|despite|unlike|in order to)\b)"
+    r"|suggesting|adding|saying|despite|unlike|in order to"
+    # Russian, Ukrainian and Belarusian: "но", "а", "однако", "хотя", "але", "проте", "хоча", "аднак"...
+    r"|но|а|однако|хотя|але|проте|хоча|аднак|хоць|но при этом|тогда как|в то время как)\b)"
     r"|\s+(?=(?:because|whereas|so that|in order to)\b)",
     re.IGNORECASE,
 )

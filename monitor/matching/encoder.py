@@ -24,10 +24,7 @@ import importlib.util
 import json
 import logging
 import math
-import threading
 import zipfile
-from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.matching.encoder_cache import VectorStore, read_member
+from monitor.matching.encoders import CachedEncoder
 
 LOG = logging.getLogger(__name__)
 
@@ -49,9 +47,6 @@ FORWARD_VERSION = 1
 # Small batches run faster per sentence here: a batch's activations stay in the CPU cache (measured on an
 # article's 81 claims, ms a sentence by batch size: 8 8.2-11.4, 16 8.4-10.4, 32 9.7-12.8, 128 about 27).
 BATCH_SIZE = 16
-# Encoded texts kept per encoder: new claims repeat (syndicated copies, re-checks) and baseline claims
-# are re-scored for every query that retrieves them.
-CACHE_SIZE = 200_000
 
 Matrix = npt.NDArray[np.float32]
 
@@ -102,9 +97,12 @@ def _gelu(x: Matrix) -> Matrix:
     return inner
 
 
-class SentenceEncoder:
-    """A BERT sentence encoder (mean pooling, unit vectors). `encode` is the contract; safe to share
-    between threads (the cache is locked; the forward pass holds no state)."""
+class SentenceEncoder(CachedEncoder):
+    """A BERT sentence encoder (mean pooling, unit vectors), all-MiniLM-L6-v2 by default. `encode` is the
+    contract; safe to share between threads (the cache is locked; the forward pass holds no state)."""
+
+    name = "all-MiniLM-L6-v2"
+    multilingual = False
 
     def __init__(self, weights: dict[str, np.ndarray], config: dict[str, Any], tokenizer: Any) -> None:
         """`weights`: the safetensors tensors of a BertModel; `config`: its config.json; `tokenizer`: a
@@ -144,50 +142,11 @@ class SentenceEncoder:
                     norm2=(get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
                 )
             )
-        self.dimensions = int(self.word.shape[1])
+        super().__init__(int(self.word.shape[1]))
         self._tokenizer = tokenizer
         self._tokenizer.no_padding()
         # Never longer than the model has positions for (512 for BERT; less in a test model).
         self._tokenizer.enable_truncation(min(MAX_TOKENS, int(self.position.shape[0])))
-        self._cache: OrderedDict[str, Matrix] = OrderedDict()
-        self._lock = threading.Lock()
-        self._store: VectorStore | None = None
-
-    def keep_vectors_in(self, store: VectorStore) -> None:
-        """Where vectors asked to be kept (`encode(..., keep=True)`) are kept between processes."""
-        self._store = store
-
-    def encode(self, texts: Sequence[str], *, keep: bool = False) -> Matrix:
-        """Unit vectors (len(texts), dimensions), float32, in input order; cached per text in memory and,
-        with `keep` (texts that come back in every process: baseline claims), on disk."""
-        result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        missing: dict[str, list[int]] = {}
-        with self._lock:
-            cached_rows = [self._cache.get(text) for text in texts]
-        for position, (text, cached) in enumerate(zip(texts, cached_rows, strict=True)):
-            if cached is None:
-                missing.setdefault(text, []).append(position)
-            else:
-                result[position] = cached
-        if missing and keep and self._store is not None:
-            for text, vector in self._store.get_many(list(missing)).items():
-                result[missing.pop(text)] = vector
-                self._remember(text, vector)
-        if missing:
-            fresh = list(missing)
-            vectors = self._encode_uncached(fresh)
-            for text, vector in zip(fresh, vectors, strict=True):
-                result[missing[text]] = vector
-                self._remember(text, vector)
-            if keep and self._store is not None:
-                self._store.put_many(zip(fresh, vectors, strict=True))
-        return result
-
-    def _remember(self, text: str, vector: Matrix) -> None:
-        with self._lock:
-            self._cache[text] = vector
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
 
     def _encode_uncached(self, texts: list[str]) -> Matrix:
         encodings = self._tokenizer.encode_batch(texts)

@@ -40,7 +40,65 @@ _UNITS = {
     "seventy": 70,
     "eighty": 80,
     "ninety": 90,
+    # Russian, Ukrainian and Belarusian (the forms news writes a count in; case forms where they differ).
+    "один": 1,
+    "одна": 1,
+    "два": 2,
+    "две": 2,
+    "дві": 2,
+    "тры": 3,
+    "три": 3,
+    "чотири": 4,
+    "четыре": 4,
+    "чатыры": 4,
+    "пять": 5,
+    "п'ять": 5,
+    "пяць": 5,
+    "шесть": 6,
+    "шість": 6,
+    "шэсць": 6,
+    "семь": 7,
+    "сім": 7,
+    "сем": 7,
+    "восемь": 8,
+    "вісім": 8,
+    "восем": 8,
+    "девять": 9,
+    "дев'ять": 9,
+    "дзевяць": 9,
+    "десять": 10,
+    "десяти": 10,
+    "дзесяць": 10,
+    "двадцать": 20,
+    "двадцять": 20,
+    "дваццаць": 20,
+    "тридцать": 30,
+    "тридцять": 30,
+    "трыццаць": 30,
+    "сорок": 40,
+    "пятьдесят": 50,
+    "п'ятдесят": 50,
+    "сто": 100,
+    "двух": 2,
+    "двох": 2,
+    "трех": 3,
+    "трёх": 3,
+    "трьох": 3,
+    "пяти": 5,
+    "п'яти": 5,
+    "шести": 6,
+    "семи": 7,
+    "восьми": 8,
+    "девяти": 9,
+    "двадцати": 20,
+    "двадцяти": 20,
+    "тридцати": 30,
+    "тридцяти": 30,
 }
+# Genitive forms after a number word ("двадцати тысяч"): the scale word reads as in the nominative.
+_CYRILLIC_THOUSANDS = frozenset({"тысяч", "тысячи", "тисяч", "тисячі", "тысячы"})
+# Scale words written abbreviated with a full stop ("9 тыс. военнослужащих").
+_ABBREVIATED_SCALES = frozenset({"тыс", "тис", "млн"})
 _SCALES = {
     "hundred": 100,
     "thousand": 1_000,
@@ -56,6 +114,14 @@ _SCALES = {
     "млн": 1_000_000,
     "миллиона": 1_000_000,
     "мільйонів": 1_000_000,
+    "тысячы": 1_000,
+    "тисяча": 1_000,
+    "тис": 1_000,
+    "миллион": 1_000_000,
+    "миллионов": 1_000_000,
+    "мільйон": 1_000_000,
+    "мільйона": 1_000_000,
+    "мільён": 1_000_000,
 }
 # Vague amounts: "dozens of soldiers" is a figure too, just a wide one.
 _VAGUE = {"dozens": (24.0, 144.0), "hundreds": (200.0, 999.0), "thousands": (2_000.0, 9_999.0)}
@@ -109,7 +175,69 @@ _MONTHS = {
     "жовтня": 10,
     "листопада": 11,
     "грудня": 12,
+    # Belarusian, with a day; then the month alone ("в июне 2022", "у червні", "у чэрвені").
+    "студзеня": 1,
+    "лютага": 2,
+    "сакавіка": 3,
+    "красавіка": 4,
+    "траўня": 5,
+    "чэрвеня": 6,
+    "ліпеня": 7,
+    "жніўня": 8,
+    "верасня": 9,
+    "кастрычніка": 10,
+    "снежня": 12,
+    "январе": 1,
+    "феврале": 2,
+    "марте": 3,
+    "апреле": 4,
+    "мае": 5,
+    "июне": 6,
+    "июле": 7,
+    "августе": 8,
+    "сентябре": 9,
+    "октябре": 10,
+    "ноябре": 11,
+    "декабре": 12,
+    "январь": 1,
+    "февраль": 2,
+    "март": 3,
+    "апрель": 4,
+    "май": 5,
+    "июнь": 6,
+    "июль": 7,
+    "август": 8,
+    "сентябрь": 9,
+    "октябрь": 10,
+    "ноябрь": 11,
+    "декабрь": 12,
+    "січні": 1,
+    "лютому": 2,
+    "березні": 3,
+    "квітні": 4,
+    "травні": 5,
+    "червні": 6,
+    "липні": 7,
+    "серпні": 8,
+    "вересні": 9,
+    "жовтні": 10,
+    "листопаді": 11,
+    "грудні": 12,
+    "студзені": 1,
+    "лютым": 2,
+    "сакавіку": 3,
+    "красавіку": 4,
+    "траўні": 5,
+    "чэрвені": 6,
+    "ліпені": 7,
+    "жніўні": 8,
+    "верасні": 9,
+    "кастрычніку": 10,
+    "лістападзе": 11,
+    "снежні": 12,
 }
+# Month names that are only ever months (a bare "May" may be a verb; "июне" never is).
+_UNAMBIGUOUS_MONTHS = frozenset(name for name in _MONTHS if not name.isascii())
 _MONTH_NAMES = [
     "",
     "January",
@@ -127,16 +255,71 @@ _MONTH_NAMES = [
 ]
 # Before a bare month name, these make it a date ("in May") rather than a verb ("may join").
 _MONTH_CONTEXT = {"in", "of", "since", "until", "by", "early", "late", "mid", "end", "from", "during", "last", "next"}
-_APPROX = {"about", "around", "some", "nearly", "almost", "approximately", "roughly", "estimated", "up to"}
-_AT_LEAST = {"more than", "over", "at least", "above", "upwards of", "exceeding"}
-_AT_MOST = {"less than", "fewer than", "under", "below", "at most", "no more than"}
+_APPROX = {
+    "about",
+    "around",
+    "some",
+    "nearly",
+    "almost",
+    "approximately",
+    "roughly",
+    "estimated",
+    "up to",
+    "около",
+    "примерно",
+    "порядка",
+    "почти",
+    "приблизно",
+    "близько",
+    "майже",
+    "каля",
+    "амаль",
+    "прыблізна",
+}
+_AT_LEAST = {
+    "more than",
+    "over",
+    "at least",
+    "above",
+    "upwards of",
+    "exceeding",
+    "более",
+    "больше",
+    "свыше",
+    "понад",
+    "більше",
+    "більш ніж",
+    "больш",
+    "больш за",
+    "звыш",
+    "не менее",
+}
+_AT_MOST = {"less than", "fewer than", "under", "below", "at most", "no more than", "менее", "меньше", "менше", "менш"}
 _HEAD_SKIP = {"the", "a", "an", "more", "additional", "new", "other", "extra", "of"}
 
 # Designations ("s400", "mig31k") are words, not numbers; then numbers, words, and single symbols.
 _TOKEN = re.compile(
     r"[^\W\d_]+\d\w*|\d+(?:,\d{3})*(?:\.\d+)?(?:st|nd|rd|th)?(?![\w])|\d\w*|[^\W\d_]+|%|-|\S", re.UNICODE
 )
-_YEAR_CONTEXT = _MONTH_CONTEXT | {"before", "after", "in", ",", "year", "summer", "spring", "autumn", "winter"}
+_YEAR_CONTEXT = _MONTH_CONTEXT | {
+    "before",
+    "after",
+    "in",
+    ",",
+    "year",
+    "summer",
+    "spring",
+    "autumn",
+    "winter",
+    "в",
+    "у",
+    "ў",
+    "с",
+    "з",
+    "до",
+}
+# Words that say the figure before them is a year ("2022 г.", "в 2022 году", "у 2022 годзе").
+_YEAR_WORDS = frozenset({"г", "года", "году", "год", "рік", "року", "році", "годзе"})
 
 
 @dataclass(frozen=True)
@@ -215,7 +398,7 @@ def _read_word_number(cur: _Cursor, index: int) -> tuple[float, int] | None:
         word = cur.word(pos)
         if word in _UNITS:
             current += _UNITS[word]
-        elif word in _SCALES and seen and word != "k":
+        elif seen and ((word in _SCALES and word != "k") or word in _CYRILLIC_THOUSANDS):
             scale = _SCALES[word]
             if scale == 100:
                 current *= 100
@@ -245,6 +428,8 @@ def _read_number(cur: _Cursor, index: int) -> tuple[float, int] | None:
         scale = _SCALES.get(cur.word(pos))
         if scale:
             value, pos = value * scale, pos + 1
+            if cur.word(pos) == "." and cur.word(pos - 1) in _ABBREVIATED_SCALES:
+                pos += 1
         return value, pos
     return _read_word_number(cur, index)
 
@@ -298,10 +483,13 @@ def _read_date(cur: _Cursor, index: int) -> tuple[Figure, int] | None:
         return None
     if day is None and word == "may" and cur.word(index - 1) not in _MONTH_CONTEXT:
         return None
-    if day is None and cur.word(index - 1) not in _MONTH_CONTEXT and not _is_year(cur.word(end)):
+    unambiguous = word in _UNAMBIGUOUS_MONTHS
+    if day is None and not unambiguous and cur.word(index - 1) not in _MONTH_CONTEXT and not _is_year(cur.word(end)):
         return None
     if _is_year(cur.word(end)) or (cur.word(end) == "," and _is_year(cur.word(end + 1))):
         end = end + 1 if _is_year(cur.word(end)) else end + 2
+        if cur.word(end) in _YEAR_WORDS:  # "28 февраля 2022 г.", "у 2022 годзе"
+            end += 1
     text_end = cur.spans[end - 1][1]
     if day is None:
         return Figure("month", month, month, "", cur.spans[start][0], text_end), end

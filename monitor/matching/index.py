@@ -11,10 +11,11 @@ keeps matching fast at 100,000 baseline claims. Two term weights are computed fr
 retrieval score) and the IDF mass two texts share, from which `scoring` builds its overlap feature. IDF
 counts claims, not units, so a term is not made commoner by also sitting in a clause of the same claim.
 
-Dense similarity (optional) is per claim: the sentence encoder's vectors (`encoder`), computed at build
-time for a baseline of up to `EAGER_ENCODE_LIMIT` claims and lazily (only for the candidates a query
-retrieves, then cached) beyond it, up to `DENSE_MAX_CLAIMS`; WordLlama's static vectors (`semantic`)
-stand in where the encoder is not installed or the baseline is larger.
+Dense similarity (optional) is per claim, one matrix per sentence encoder the caller passes in
+(`encoders.Encoders`: the multilingual e5 and the English MiniLM), computed at build time for a baseline
+of up to `EAGER_ENCODE_LIMIT` claims and lazily (only for the candidates a query retrieves, then cached)
+beyond it, up to `DENSE_MAX_CLAIMS`; WordLlama's static vectors (`semantic`) stand in where no encoder is
+installed or the baseline is larger.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.matching.clauses import split_clauses
-from monitor.matching.encoder import SentenceEncoder, load_encoder
+from monitor.matching.encoders import NO_ENCODERS, CachedEncoder, Encoders
 from monitor.matching.lexicon import Lexicon, default_lexicon
 from monitor.matching.model import BaselineClaimRef
 from monitor.matching.normalize import ClaimAnalysis, analyze_claim, is_figure_term
 from monitor.matching.semantic import StaticEmbeddings, load_embeddings
+from monitor.matching.text import is_cyrillic
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -46,9 +48,50 @@ FIGURE_WEIGHT = 0.5
 # candidates too); beyond it, claims are encoded only when a query retrieves them lexically, then cached.
 # Encoding costs about 7 ms a sentence on a laptop-class CPU: 500 claims is a few seconds at most.
 EAGER_ENCODE_LIMIT = 500
+# A baseline term in at least this share of its claims (and in at least BEAT_MIN_CLAIMS of them) is part
+# of the beat's common vocabulary, like the lexicon's [beat] words: no evidence of a match by itself.
+BEAT_SHARE = 0.10
+BEAT_MIN_CLAIMS = 5
 # Beyond this many claims the sentence encoder is not used (the static vectors stand in, if installed):
 # per-query encoding of candidates would dominate matching time.
 DENSE_MAX_CLAIMS = 50_000
+
+
+# A new claim's sentence vector per encoder role ("multilingual", "english"); a role is missing where its
+# encoder is not installed or does not read the claim's language.
+QueryVectors = dict[str, FloatArray]
+
+
+class DenseVectors:
+    """One encoder's unit vectors of the baseline claims: all of them at build time (`eager`), or each
+    the first time a query retrieves it. Cached on disk by the encoder (`encode(keep=True)`)."""
+
+    def __init__(self, encoder: CachedEncoder, texts: Sequence[str], *, eager: bool) -> None:
+        self.encoder = encoder
+        self._texts = texts
+        self.matrix: FloatArray = np.zeros((len(texts), encoder.dimensions), dtype=np.float32)
+        self._encoded = np.zeros(len(texts), dtype=bool)
+        if eager:
+            self.ensure(np.arange(len(texts), dtype=np.int32))
+
+    @property
+    def fully_encoded(self) -> bool:
+        return bool(self._encoded.all())
+
+    def ensure(self, docs: IntArray) -> None:
+        """Encode the claims `docs` that are not encoded yet."""
+        missing = docs[~self._encoded[docs]]
+        if len(missing):
+            missing = np.unique(missing)
+            self.matrix[missing] = self.encoder.encode([self._texts[int(doc)] for doc in missing], keep=True)
+            self._encoded[missing] = True
+
+    def similarities(self, vector: FloatArray, docs: IntArray | None = None) -> FloatArray:
+        """Cosine of the claims `docs` (default: all) to a query vector, encoding any not yet encoded."""
+        if docs is None:
+            docs = np.arange(len(self._texts), dtype=np.int32)
+        self.ensure(docs)
+        return self.matrix[docs] @ vector
 
 
 @dataclass(frozen=True)
@@ -105,14 +148,15 @@ class BaselineIndex:
         units: Sequence[Sequence[Unit]],
         lexicon: Lexicon,
         embeddings: StaticEmbeddings | None = None,
-        encoder: SentenceEncoder | None = None,
+        encoders: Encoders = NO_ENCODERS,
     ) -> None:
         """Index `refs` from their units (same order, at least one unit each); with `embeddings`, also
-        one static vector per claim; with `encoder`, sentence vectors (eagerly or lazily, see module)."""
+        one static vector per claim; with `encoders`, sentence vectors per encoder (eagerly or lazily,
+        see module)."""
         self.refs: tuple[BaselineClaimRef, ...] = tuple(refs)
         self.lexicon = lexicon
         self.embeddings = embeddings
-        self.encoder = encoder
+        self.encoders = encoders
         counts = [len(claim) for claim in units]
         self.unit_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         self.unit_owner: IntArray = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
@@ -127,12 +171,13 @@ class BaselineIndex:
             self.vectors = np.zeros((len(self.refs), embeddings.dimensions), dtype=np.float32)
             for doc, claim in enumerate(units):
                 self.vectors[doc] = self._embed(claim[0].terms)
-        self._dense: FloatArray | None = None
-        self._encoded = np.zeros(len(self.refs), dtype=bool)
-        if encoder is not None:
-            self._dense = np.zeros((len(self.refs), encoder.dimensions), dtype=np.float32)
-            if len(self.refs) <= EAGER_ENCODE_LIMIT:
-                self._ensure_encoded(np.arange(len(self.refs), dtype=np.int32))
+        texts = [ref.text for ref in self.refs]
+        eager = len(self.refs) <= EAGER_ENCODE_LIMIT
+        self.dense: dict[str, DenseVectors] = {
+            role: DenseVectors(encoder, texts, eager=eager)
+            for role, encoder in (("multilingual", encoders.multilingual), ("english", encoders.english))
+            if encoder is not None
+        }
 
     def _build_postings(self, term_lists: Sequence[Sequence[str]]) -> None:
         doc_ids: list[int] = []
@@ -168,6 +213,10 @@ class BaselineIndex:
         owner_pairs = np.unique(post_terms.astype(np.int64) * max(claims, 1) + self.unit_owner[self._post_units])
         df = np.bincount(owner_pairs // max(claims, 1), minlength=vocabulary_size).astype(np.float32)
         self.idf: FloatArray = np.log1p((claims - df + 0.5) / (df + 0.5)).astype(np.float32)
+        common = max(BEAT_MIN_CLAIMS, BEAT_SHARE * claims)
+        self.beat_terms: frozenset[str] = self.lexicon.beat_keys | {
+            term for term, count in zip(self._terms, df, strict=True) if count >= common
+        }
         figure = np.array([is_figure_term(term) for term in self._terms], dtype=bool)
         self.term_weight: FloatArray = np.where(figure, self.idf * FIGURE_WEIGHT, self.idf).astype(np.float32)
         average = float(lengths.mean()) if units else 1.0
@@ -187,25 +236,47 @@ class BaselineIndex:
         claims: Iterable[BaselineClaimRef],
         *,
         lexicon: Lexicon | None = None,
-        semantic: bool = True,
+        encoders: Encoders = NO_ENCODERS,
+        embeddings: StaticEmbeddings | None = None,
         context: Callable[[BaselineClaimRef], str | None] | None = None,
     ) -> BaselineIndex:
         """Normalise every claim (and its clauses) with `lexicon` (default: the bundled one) and index them.
 
-        With `semantic` (the default), the optional dense stages that are installed are used: the
-        sentence encoder and the static embeddings. `context` gives extra text to index with a claim (a
-        fact-check's title, say): it helps find the claim but is never shown, and verdicts look at the
-        claim's own text only."""
+        `encoders`: the sentence encoders to use (none: lexical matching); beyond `DENSE_MAX_CLAIMS`
+        claims none is used. `embeddings`: static word vectors, used where no encoder is (or where
+        claims are encoded lazily, to propose candidates from the whole baseline cheaply). `context`
+        gives extra text to index with a claim (a fact-check's title, say): it helps find the claim but
+        is never shown, and verdicts look at the claim's own text only."""
         lexicon = lexicon or default_lexicon()
         refs = list(claims)
         units = [claim_units(ref.text, lexicon, context(ref) if context is not None else None) for ref in refs]
-        encoder = load_encoder() if semantic and len(refs) <= DENSE_MAX_CLAIMS else None
-        # Next to the sentence encoder the static vectors add nothing to the score; they stand in for it
+        if len(refs) > DENSE_MAX_CLAIMS:
+            encoders = NO_ENCODERS
+        elif len(refs) > EAGER_ENCODE_LIMIT and encoders.english is not None:
+            # A large baseline is encoded lazily, a hundred candidates per query: at about 20 ms a
+            # sentence the multilingual encoder would cost seconds a query there, so only the English one
+            # (a quarter of the cost) re-scores candidates; a large baseline then matches English claims.
+            encoders = Encoders(english=encoders.english)
+        # Next to a sentence encoder the static vectors add nothing to the score; they stand in for it
         # where it is missing, and where claims are encoded lazily they still propose candidates from the
         # whole baseline (cheaply), which the encoder then re-scores.
-        lazy = encoder is not None and len(refs) > EAGER_ENCODE_LIMIT
-        embeddings = load_embeddings() if semantic and (encoder is None or lazy) else None
-        return cls(refs, units, lexicon, embeddings, encoder)
+        lazy = encoders.present and len(refs) > EAGER_ENCODE_LIMIT
+        if encoders.present and not lazy:
+            embeddings = None
+        return cls(refs, units, lexicon, embeddings, encoders)
+
+    @classmethod
+    def build_with_installed(
+        cls,
+        claims: Iterable[BaselineClaimRef],
+        *,
+        lexicon: Lexicon | None = None,
+        context: Callable[[BaselineClaimRef], str | None] | None = None,
+    ) -> BaselineIndex:
+        """`build` with every optional model that is installed: the sentence encoders and static vectors."""
+        return cls.build(
+            claims, lexicon=lexicon, encoders=Encoders.installed(), embeddings=load_embeddings(), context=context
+        )
 
     # --- dense similarity -------------------------------------------------------------------------
 
@@ -229,37 +300,34 @@ class BaselineIndex:
 
     @property
     def has_encoder(self) -> bool:
-        return self.encoder is not None
+        return bool(self.dense)
 
     @property
     def fully_encoded(self) -> bool:
-        """Whether every claim has its sentence vector (so a dense scan over all of them is possible)."""
-        return self._dense is not None and bool(self._encoded.all())
+        """Whether every claim has its sentence vectors (so a dense scan over all of them is possible)."""
+        return bool(self.dense) and all(vectors.fully_encoded for vectors in self.dense.values())
 
-    def encode_queries(self, texts: Sequence[str]) -> FloatArray | None:
-        """Sentence vectors of new claims (one row each), or None without an encoder."""
-        if self.encoder is None:
-            return None
-        return self.encoder.encode(list(texts))
+    def encode_queries(self, texts: Sequence[str]) -> list[QueryVectors]:
+        """Sentence vectors of new claims, per encoder that reads each claim's language (the English
+        encoder reads Latin-script claims only); an empty mapping each without encoders."""
+        if not self.dense:
+            return [{} for _ in texts]
+        result: list[QueryVectors] = [{} for _ in texts]
+        for role, vectors in self.dense.items():
+            chosen = [i for i, text in enumerate(texts) if vectors.encoder.multilingual or not is_cyrillic(text)]
+            if not chosen:
+                continue
+            matrix = vectors.encoder.encode([texts[i] for i in chosen])
+            for row, position in enumerate(chosen):
+                result[position][role] = matrix[row]
+        return result
 
-    def _ensure_encoded(self, docs: IntArray) -> None:
-        assert self.encoder is not None and self._dense is not None
-        missing = docs[~self._encoded[docs]]
-        if len(missing):
-            missing = np.unique(missing)
-            texts = [self.refs[int(doc)].text for doc in missing]
-            self._dense[missing] = self.encoder.encode(texts, keep=True)
-            self._encoded[missing] = True
-
-    def dense_similarities(self, vector: FloatArray | None, docs: IntArray | None = None) -> FloatArray | None:
-        """Sentence-encoder cosine of the claims `docs` (default: all) to a query vector, encoding claims
-        not yet encoded; None without an encoder or vector."""
-        if self._dense is None or vector is None:
-            return None
-        if docs is None:
-            docs = np.arange(len(self.refs), dtype=np.int32)
-        self._ensure_encoded(docs)
-        return self._dense[docs] @ vector
+    def dense_similarities(self, query: QueryVectors, docs: IntArray | None = None) -> dict[str, FloatArray]:
+        """Per encoder role the query has a vector for: cosine of the claims `docs` (default: all),
+        encoding claims not yet encoded."""
+        return {
+            role: self.dense[role].similarities(vector, docs) for role, vector in query.items() if role in self.dense
+        }
 
     # --- terms and postings -----------------------------------------------------------------------
 
@@ -307,6 +375,20 @@ class BaselineIndex:
         if term_id is None:
             return math.log1p((count + 0.5) / 0.5)
         return float(self.idf[term_id])
+
+    def specific_weight(self, term: str) -> float:
+        """A term's weight as evidence beyond the beat's vocabulary, in rare-word equivalents (1 for a
+        term the baseline never or once uses): 0 for the beat's common words and for figures."""
+        if term in self.beat_terms or is_figure_term(term):
+            return 0.0
+        return self.term_idf(term) / self.term_idf("")
+
+    def novelty(self, analysis: ClaimAnalysis) -> float:
+        """The share (0-1) of a claim's distinct word terms (figures aside) that no baseline claim uses."""
+        words = [term for term in set(analysis.terms) if not is_figure_term(term)]
+        if not words:
+            return 0.0
+        return sum(term not in self._vocabulary for term in words) / len(words)
 
     def accumulate(self, query: QueryTerms) -> tuple[FloatArray, FloatArray]:
         """BM25 and shared term weight of every unit against the query (zeros where nothing is shared)."""

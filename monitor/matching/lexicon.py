@@ -24,30 +24,50 @@ class LexiconError(ValueError):
     """A lexicon file that cannot be read or has the wrong shape; the message names the file and key."""
 
 
+# A variant or cue ending in this matches any one word that starts with what comes before it: Russian,
+# Ukrainian and Belarusian inflect names and nouns by their endings ("беларус*" is Беларусь, Беларуси,
+# Беларусью...), which one stemmer cannot undo for three languages.
+PREFIX_MARK = "*"
+# Prefixes shorter than this would match too much ("во*" is every other word).
+MIN_PREFIX = 3
+
+
 @dataclass(frozen=True)
 class PhraseSet:
-    """Phrases (stem sequences) with a value each, found in a stem sequence by longest match first."""
+    """Phrases (stem sequences) with a value each, found in a stem sequence by longest match first, and
+    single-word prefixes (see `PREFIX_MARK`) tried on the folded words where no phrase matches."""
 
     values: Mapping[Phrase, str]
     longest: int
     stemmed: bool = True  # phrases are stem sequences (else folded words, matched exactly)
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+    prefix_lengths: tuple[int, ...] = ()
 
     @classmethod
     def build(cls, entries: Iterable[tuple[str, str]], *, stemmed: bool = True) -> PhraseSet:
         values: dict[Phrase, str] = {}
+        prefixes: dict[str, str] = {}
         for text, value in entries:
+            if text.endswith(PREFIX_MARK):
+                prefix = fold_text(text[: -len(PREFIX_MARK)])
+                if len(prefix) >= MIN_PREFIX and " " not in prefix:
+                    prefixes.setdefault(prefix, value)
+                continue
             words = word_tokens(fold_text(text))
             phrase = tuple(stem(word) for word in words) if stemmed else tuple(words)
             if phrase:
                 values.setdefault(phrase, value)
-        return cls(values, max((len(p) for p in values), default=0), stemmed)
+        lengths = tuple(sorted({len(prefix) for prefix in prefixes}, reverse=True))
+        return cls(values, max((len(p) for p in values), default=0), stemmed, prefixes, lengths)
 
-    def find(self, stems: Sequence[str]) -> Iterator[tuple[int, int, str]]:
+    def find(self, stems: Sequence[str], words: Sequence[str] | None = None) -> Iterator[tuple[int, int, str]]:
         """Yield (start, end, value) for non-overlapping matches, left to right, longest first.
 
-        `stems` are stems for a stemmed set, folded words otherwise."""
+        `stems` are stems for a stemmed set, folded words otherwise; `words`, the folded words (for the
+        prefixes of a stemmed set; an unstemmed set reads them from `stems`)."""
         index = 0
         total = len(stems)
+        surface = stems if words is None or not self.stemmed else words
         while index < total:
             for size in range(min(self.longest, total - index), 0, -1):
                 value = self.values.get(tuple(stems[index : index + size]))
@@ -56,7 +76,18 @@ class PhraseSet:
                     index += size
                     break
             else:
+                value = self._prefix_value(surface[index]) if self.prefixes else None
+                if value is not None:
+                    yield index, index + 1, value
                 index += 1
+
+    def _prefix_value(self, word: str) -> str | None:
+        for length in self.prefix_lengths:
+            if len(word) > length or (len(word) == length and length >= MIN_PREFIX):
+                value = self.prefixes.get(word[:length])
+                if value is not None:
+                    return value
+        return None
 
     def __contains__(self, phrase: object) -> bool:
         return phrase in self.values
@@ -76,9 +107,27 @@ class Lexicon:
     refutation: PhraseSet
     planned: PhraseSet
     done: PhraseSet
+    proposed: PhraseSet  # a proposal or possibility, not yet decided
+    decided: PhraseSet  # a decision or definite future
+    open_question: PhraseSet  # the claim says something is not known ("it remains unclear who...")
+    hedged: PhraseSet  # reported, alleged, unclear: not established
+    official: PhraseSet  # an official act or statement that establishes it
+    anew: PhraseSet  # something happening again or for the first time
+    later: PhraseSet  # the claim tells a later state than before
+    relative_words: frozenset[str]  # folded relative pronouns ("which", "who", "который"...)
     stages: tuple[tuple[str, str], ...]
     planned_stages: tuple[tuple[str, str], ...]  # stage pairs whose early side must still be planned
     stopwords: frozenset[str]  # stems
+    # Keys of the entities that say which proposition a claim is about, for `alignment`: weapon systems
+    # (Pantsir is not S-400) and armed groups (Wagner fighters are not Russian troops).
+    system_keys: frozenset[str] = frozenset()
+    concept_keys: frozenset[str] = frozenset()  # keys of the [synonyms] groups: what claims assert
+    actor_keys: frozenset[str] = frozenset()
+    # Keys and stems every article on this beat shares (Belarus, Russia, war, troops...): no evidence
+    # that two claims say the same thing by themselves (see `BaselineIndex.beat_terms`).
+    beat_keys: frozenset[str] = frozenset()
+    # Names that stand for their country in this beat's writing (Lukashenko, Minsk -> Belarus).
+    stands_for: Mapping[str, str] = field(default_factory=dict)
     source: tuple[str, ...] = field(default=())
 
 
@@ -128,25 +177,37 @@ def _key(text: str) -> str:
     return " ".join(stem(word) for word in word_tokens(fold_text(text)))
 
 
-def _variant_entries(data: Mapping[str, Any], origin: str) -> tuple[list[tuple[str, str]], set[str]]:
+# Sections of canonical keys with their variants; every one but [synonyms] names entities.
+_VARIANT_SECTIONS = ("names", "systems", "actors", "synonyms")
+
+
+def _variant_entries(data: Mapping[str, Any], origin: str) -> tuple[list[tuple[str, str]], dict[str, set[str]]]:
+    """Every (variant, canonical key) pair, and the keys each section defines."""
     entries: list[tuple[str, str]] = []
-    entity_keys: set[str] = set()
-    for section in ("names", "synonyms"):
+    keys: dict[str, set[str]] = {section: set() for section in _VARIANT_SECTIONS}
+    for section in _VARIANT_SECTIONS:
         for canonical, variants in data.get(section, {}).items():
             if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
                 raise LexiconError(f"{origin}: [{section}] {canonical} must be a list of strings")
             key = _key(canonical)
-            if section == "names":
-                entity_keys.add(key)
+            keys[section].add(key)
             entries.append((canonical, key))
             entries.extend((variant, key) for variant in variants)
-    return entries, entity_keys
+    return entries, keys
+
+
+def _stands_for(data: Mapping[str, Any], origin: str, canonical: Any) -> dict[str, str]:
+    table = data.get("stands_for", {})
+    if not isinstance(table, Mapping) or not all(isinstance(v, str) for v in table.values()):
+        raise LexiconError(f"{origin}: [stands_for] must map names to one country each")
+    return {canonical(name): canonical(country) for name, country in table.items()}
 
 
 def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
     """Build a `Lexicon` from parsed TOML data (the shape of the bundled `lexicon.toml`)."""
-    variant_entries, entity_keys = _variant_entries(data, origin)
+    variant_entries, section_keys = _variant_entries(data, origin)
     variants = PhraseSet.build(variant_entries)
+    entity_keys = section_keys["names"] | section_keys["systems"] | section_keys["actors"]
 
     def canonical(text: str) -> str:
         stems = [stem(word) for word in word_tokens(fold_text(text))]
@@ -177,9 +238,22 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         refutation=cue_set("polarity", "refutation"),
         planned=cue_set("status", "planned"),
         done=cue_set("status", "done"),
+        proposed=cue_set("status", "proposed"),
+        decided=cue_set("status", "decided"),
+        open_question=cue_set("status", "open_question"),
+        hedged=cue_set("status", "hedged"),
+        official=cue_set("status", "official"),
+        anew=cue_set("status", "anew"),
+        later=cue_set("status", "later"),
+        relative_words=frozenset(fold_text(word) for word in _strings(data, "clauses", "relative", origin)),
         stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "stages", origin)),
         planned_stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "planned_stages", origin)),
         stopwords=stopwords,
+        system_keys=frozenset(section_keys["systems"]),
+        concept_keys=frozenset(section_keys["synonyms"]),
+        actor_keys=frozenset(section_keys["actors"]),
+        beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
+        stands_for=_stands_for(data, origin, canonical),
         source=(origin,),
     )
 

@@ -1,14 +1,37 @@
-"""`ClaimMatcher`: candidates from the index, full scores for the best of them, then the verdict."""
+"""`ClaimMatcher`: candidates from the index, ranking scores for them, a calibrated probability for the best,
+then the verdict.
+
+For one new claim:
+1. is it a claim at all? A fragment, byline, dateline or lone heading never matches (`is_matchable`);
+2. candidates: lexically (shared terms, BM25) and, for a small baseline, by a dense scan of every claim;
+3. ranking (`scoring`): lexical evidence fused with the sentence encoders' cosines; candidates whose parts
+   disagree with the claim (`alignment`: another weapon system, another armed group, a figure that counts
+   something else) move down;
+4. relevance (`relevance`): for the best few, the probability that each is the claim spoken to, from a
+   model fitted on dev; the best is reported when its probability reaches the threshold
+   (`MONITOR_MATCH_THRESHOLD`, 0-100), with "likely" or "possible";
+5. the verdict and its evidence (`verdict`).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.matching.index import BaselineIndex, FloatArray, IntArray
+from monitor.matching.alignment import Conflict, conflicts
+from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryVectors
 from monitor.matching.model import Candidate, MatchResult
 from monitor.matching.normalize import ClaimAnalysis, analyze_claim
+from monitor.matching.relevance import (
+    CYRILLIC_SUFFIX,
+    RelevanceModel,
+    RelevanceSignals,
+    bundled_models,
+    confidence_label,
+)
 from monitor.matching.scoring import (
     ScoredCandidate,
     best_units,
@@ -19,45 +42,72 @@ from monitor.matching.scoring import (
     rank,
     unknown_weight,
 )
+from monitor.matching.text import is_cyrillic
 from monitor.matching.verdict import decide, shared_terms
 
-# Below this final score nothing in the baseline says the same thing. Calibrated on dev.jsonl's related
-# vs unrelated sentences (detection F1), separately for the signals installed, since dense cosines
-# between any two sentences on the same topic are higher than lexical overlaps.
+# Thresholds of the legacy detection score (`detection_score`), used only where no relevance model is
+# fitted for the signals installed. Calibrated on the first dev set's related vs unrelated sentences.
 DEFAULT_THRESHOLD = 29.0
 LEXICAL_THRESHOLD = 31.0
 STATIC_THRESHOLD = 33.0
-# Share of the lexical score in the detection score (see `detection_score`).
+# Share of the lexical score in the legacy detection score (see `detection_score`).
 DETECTION_LEXICAL_SHARE = 0.75
 # Where claims are encoded lazily (a large baseline), only this many of the candidates, the best by the
-# cheap score (lexical and static vectors), are encoded and re-scored: encoding, about 7-10 ms a sentence
-# here, is the costly step, but each claim only once: its vector is kept (in memory and on disk, see
-# `encoder_cache`). Measured on CheckThat! dev, MAP@5 by how many: 10 0.825, 20 0.829, 30 0.837, 50 0.844
-# (4,900 claims encoded for 197 queries), all (~100) 0.846 (7,300 encoded); with the static vectors in the
-# score (`scoring.STATIC_SHARE`), 50 0.849 and 100 0.854 on dev, 0.863 and 0.871 on train.
+# cheap score (lexical and static vectors), are encoded and re-scored: encoding is the costly step, but
+# each claim only once: its vector is kept (in memory and on disk, see `encoder_cache`). Measured on
+# CheckThat! dev, MAP@5 by how many: 10 0.825, 20 0.829, 30 0.837, 50 0.844, all (~100) 0.846; with the
+# static vectors in the score (`scoring.STATIC_SHARE`), 50 0.849 and 100 0.854 on dev, 0.863 and 0.871 on
+# train.
 DENSE_RERANK = 100
-# The sentence encoder, about 10 ms a claim here, is consulted only where it can change the answer (see
-# `ClaimMatcher.needs_encoder`). A claim whose best lexical match is at least SETTLED_LEXICAL (0-1) and leads
-# the runner-up by SETTLED_MARGIN points is a near-verbatim repeat: on dev.jsonl every such sentence gets
-# the same baseline claim and verdict with the encoder and without; on CheckThat! dev, MAP@5 is the same
-# (0.846) while 15 of 197 tweets skip the encoder. (Skipping claims with little lexical evidence as well
-# was tried: at a lexical score under 15 it lost a CheckThat! paraphrase, MAP@5 0.841.)
+# A claim whose best lexical match is at least SETTLED_LEXICAL (0-1) and leads the runner-up by
+# SETTLED_MARGIN points is a near-verbatim repeat: the sentence encoders cannot change which claim it
+# repeats (measured on dev and CheckThat! dev: same claim and verdict either way), so they are skipped.
 SETTLED_LEXICAL = 0.55
 SETTLED_MARGIN = 20.0
 # How many claims, by cheap overlap, by BM25 and by dense similarity each, get the full score.
 DEFAULT_CANDIDATES = 50
-# Up to this many baseline claims, static similarity to every claim proposes candidates too (an exact
-# dense scan); beyond it, it only re-scores the lexical candidates. (Sentence vectors propose candidates
-# when every claim was encoded at build time: see `index.EAGER_ENCODE_LIMIT`.)
+# Up to this many baseline claims, dense similarity to every claim proposes candidates too (an exact
+# scan); beyond it, it only re-scores the lexical candidates.
 DENSE_SCAN_LIMIT = 50_000
+# The best this many candidates by ranking score are checked part by part (`alignment`) and get a
+# probability; a conflict costs ALIGNMENT_PENALTY ranking points (about one spread of the score between
+# a claim's candidates, so a conflicting candidate falls behind a close one that agrees).
+ALIGNED_CANDIDATES = 8
+ALIGNMENT_PENALTY = 3.0
+# A Russian, Ukrainian or Belarusian claim reaches the English baseline through e5, whose cross-language
+# cosines are looser, and through the lexicon: a candidate asserting one of the claim’s concepts (the
+# lexicon's synonym groups, which carry the Cyrillic words: участвовать / take part / participate) gains
+# this many points. Measured on dev-cyrillic.jsonl, top-1 / top-3: 0 points 0.60 / 0.85, 1 0.80 / 0.90,
+# 1.5 0.80 / 0.90, 2 0.80 / 0.90; for English claims any bonus cost dev.jsonl a top-3 hit, so none.
+CONCEPT_BONUS_CYRILLIC = 1.5
+# A claim that negates a concept of the lexicon ("has not taken any part": take part / participate) speaks
+# to what it denies: a candidate asserting that concept gains this many points (dev: no figure moves; the
+# issue's "has not taken any part in the hostilities" finds "unlikely to join" instead of "does not have
+# enough troops").
+DENIED_CONCEPT_BONUS = 1.5
+# Below this score (0-100) no baseline claim is close: a "none" result names no nearest claim.
+NEAREST_SCORE = 10.0
+# A one-line heading that quotes someone ("Putin: «We will hand over Iskander-M to Belarus»") states what
+# was said, so it is a claim although it has no full stop.
+_QUOTED_HEADING = re.compile(r"^[^:«»\"“”„]{2,80}:\s*[«\"“„]")
+
+
+def is_matchable(text: str) -> bool:
+    """Whether a text is a claim the matcher should look up: not a fragment, byline, dateline, heading,
+    question or call to the reader (`monitor.text.claims.is_claim`), unless it is a quoted statement."""
+    from monitor.text.claims import is_claim  # the claim filter shared with the crawl (a pure function)
+
+    stripped = text.strip()
+    if is_claim(stripped) or bool(_QUOTED_HEADING.match(stripped) and len(stripped.split()) >= 6):
+        return True
+    # A line typed without its full stop ("Russia decreased the number of airstrikes from Belarus") is a
+    # sentence when it would be one with it; a heading, byline or fragment is not, stop or no stop.
+    return stripped[-1:].isalnum() and is_claim(stripped + ".")
 
 
 def detection_score(candidate: ScoredCandidate) -> float:
-    """How sure (0-100) the best candidate says the same thing: what the threshold is compared with.
-
-    Dense cosines are high between any two sentences on the same topic, so they find paraphrases (they
-    weigh half in the ranking score) but tell a related claim from an unrelated one poorly: here the
-    lexical evidence leads. Without the sentence encoder this is the ranking score itself."""
+    """The legacy "how sure" score (0-100), where no relevance model is fitted: lexical evidence leads,
+    since dense cosines are high between any two sentences on the same topic."""
     if candidate.dense is None:
         return candidate.score
     return 100 * (
@@ -65,11 +115,41 @@ def detection_score(candidate: ScoredCandidate) -> float:
     )
 
 
-def default_threshold(index: BaselineIndex) -> float:
-    """The "none" threshold that fits the signals the index has."""
+def configuration(index: BaselineIndex) -> str:
+    """The name of the set of signals an index has, which picks its relevance model."""
+    if "multilingual" in index.dense:
+        return "e5+minilm" if "english" in index.dense else "e5"
+    if "english" in index.dense:
+        return "minilm"
+    return "static" if index.vectors is not None else "lexical"
+
+
+def default_threshold(index: BaselineIndex, model: RelevanceModel | None) -> float:
+    """The "none" threshold (0-100) that fits the signals the index has."""
+    if model is not None:
+        return round(100 * model.threshold, 1)
     if index.has_encoder:
         return DEFAULT_THRESHOLD
     return STATIC_THRESHOLD if index.vectors is not None else LEXICAL_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Examined:
+    """A candidate as the relevance model sees it: its ranking, the pair's signals, its conflicts."""
+
+    candidate: ScoredCandidate
+    signals: RelevanceSignals
+    conflicts: tuple[Conflict, ...]
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A candidate with what the matcher concluded of it: its probability (0-1, or the legacy score/100)
+    and the parts on which it disagrees with the new claim."""
+
+    candidate: ScoredCandidate
+    probability: float
+    conflicts: tuple[Conflict, ...]
 
 
 class ClaimMatcher:
@@ -82,37 +162,47 @@ class ClaimMatcher:
         threshold: float | None = None,
         candidates: int = DEFAULT_CANDIDATES,
         dense_scan: bool | None = None,
+        models: dict[str, RelevanceModel] | None = None,
     ) -> None:
-        """`threshold`: the score (0-100) below which the verdict is "none" (default: calibrated for the
-        signals installed, see `default_threshold`). `candidates`: how many claims each retrieval signal
-        proposes. `dense_scan`: whether dense similarity proposes candidates from the whole baseline
-        (default: when it has at most DENSE_SCAN_LIMIT claims and, for the sentence encoder, when every
-        claim was encoded at build time)."""
+        """`threshold`: the score (0-100) below which the verdict is "none" (default: the calibrated one
+        of the signals installed, see `relevance.toml`). `candidates`: how many claims each retrieval
+        signal proposes. `dense_scan`: whether dense similarity proposes candidates from the whole
+        baseline (default: when it has at most DENSE_SCAN_LIMIT claims and, for the sentence encoders,
+        when every claim was encoded at build time). `models`: relevance models by configuration
+        (default: the bundled, fitted ones)."""
         self.index = index
-        self.threshold = default_threshold(index) if threshold is None else threshold
+        fitted = bundled_models() if models is None else models
+        self.model = fitted.get(configuration(index))
+        self.cyrillic_model = fitted.get(configuration(index) + CYRILLIC_SUFFIX, self.model)
+        # For a claim the encoders skipped (a near-verbatim repeat): the model of the cheap signals.
+        cheap = "static" if index.vectors is not None else "lexical"
+        self.cheap_model = fitted.get(cheap, self.model) if index.has_encoder else self.model
+        self.threshold = default_threshold(index, self.model) if threshold is None else threshold
+        self._threshold_given = threshold is not None
         self.candidate_count = candidates
         self.dense_scan = len(index) <= DENSE_SCAN_LIMIT if dense_scan is None else dense_scan
 
+    # --- candidates and ranking -------------------------------------------------------------------
+
     def _candidates(
-        self, analysis: ClaimAnalysis, query_vector: FloatArray | None, static_vector: FloatArray | None
+        self, analysis: ClaimAnalysis, query: QueryVectors, static_vector: FloatArray | None
     ) -> tuple[IntArray, FloatArray]:
         """Candidate claims (sorted ids) and the shared term weight of every unit."""
         index = self.index
-        query = index.query_terms(analysis)
-        missing = unknown_weight(index, query)
-        bm25, shared = index.accumulate(query)
+        terms = index.query_terms(analysis)
+        missing = unknown_weight(index, terms)
+        bm25, shared = index.accumulate(terms)
         sharing = np.flatnonzero(shared).astype(np.int32)
         # Discounted for clauses as in the final score, so clauses do not crowd out whole claims here.
-        overlap = overlap_scores(index, query, shared[sharing], sharing, missing) * clause_factors(index, sharing)
+        overlap = overlap_scores(index, terms, shared[sharing], sharing, missing) * clause_factors(index, sharing)
         docs = np.union1d(
             self._top_claims(overlap, sharing, self.candidate_count),
             self._top_claims(bm25[sharing], sharing, self.candidate_count),
         )
         if self.dense_scan:
-            if index.fully_encoded and query_vector is not None:
-                everything = index.dense_similarities(query_vector)
-                if everything is not None:
-                    docs = np.union1d(docs, _top(everything, self.candidate_count))
+            if index.fully_encoded and query:
+                for similarities in index.dense_similarities(query).values():
+                    docs = np.union1d(docs, _top(similarities, self.candidate_count))
             static = index.similarities(static_vector)
             if static is not None:
                 docs = np.union1d(docs, _top(static, self.candidate_count))
@@ -130,41 +220,136 @@ class ClaimMatcher:
         return owners[np.sort(first)][:count].astype(np.int32)
 
     def rank(
-        self, analysis: ClaimAnalysis, query_vector: FloatArray | None = None, *, encode: bool = True
+        self, analysis: ClaimAnalysis, query: QueryVectors | None = None, *, encode: bool = True
     ) -> list[ScoredCandidate]:
-        """Every candidate the index proposes for the claim, fully scored, best first.
+        """Every candidate the index proposes for the claim, with its ranking score, best first.
 
-        `query_vector`: the claim's sentence vector (computed here when the index has an encoder, none is
-        given and `encode` is true). With `encode` false and no vector, only the cheap signals score."""
+        `query`: the claim's sentence vectors (computed here when the index has encoders, none are given
+        and `encode` is true). With `encode` false and no vectors, only the cheap signals score."""
         index = self.index
         if not len(index):
             return []
-        if query_vector is None and index.has_encoder and encode:
-            vectors = index.encode_queries([analysis.text])
-            query_vector = None if vectors is None else vectors[0]
+        if query is None:
+            query = index.encode_queries([analysis.text])[0] if index.has_encoder and encode else {}
         static_vector = index.claim_vector(analysis)
-        docs, shared = self._candidates(analysis, query_vector, static_vector)
+        docs, shared = self._candidates(analysis, query, static_vector)
         if not len(docs):
             return []
-        query = index.query_terms(analysis)
+        terms = index.query_terms(analysis)
         units = index.units_of(docs)
-        overlap = overlap_scores(index, query, shared[units], units, unknown_weight(index, query))
+        overlap = overlap_scores(index, terms, shared[units], units, unknown_weight(index, terms))
         best = best_units(index, docs, units, overlap, fuzzy_scores(index, " ".join(analysis.terms), units))
         static = index.similarities(static_vector, best.docs)
-        if query_vector is None:
-            return rank(best, None, static)
+        if not query:
+            return rank(best, {}, static)
         if not index.fully_encoded and len(best.docs) > DENSE_RERANK:
             keep = np.sort(_top(combine(best.score, None, static), DENSE_RERANK))
             best = best.take(keep)
             static = None if static is None else static[keep]
-        dense = index.dense_similarities(query_vector, best.docs)
-        return rank(best, dense, static)
+        return rank(best, index.dense_similarities(query, best.docs), static)
+
+    def examine(self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate]) -> list[Examined]:
+        """The best candidates checked part by part (conflicting ones moved down the ranking), each with
+        the relevance signals of the pair: what the relevance model reads, and what
+        `bench/fit_relevance.py` fits it on."""
+        if not ranked:
+            return []
+        head = ranked[:ALIGNED_CANDIDATES]
+        found = [tuple(conflicts(self.index.lexicon, analysis, self.index.analysis(c.doc))) for c in head]
+        bonus = CONCEPT_BONUS_CYRILLIC if is_cyrillic(analysis.text) else 0.0
+        denied = self._denied_concepts(analysis)
+        moved = [
+            c.penalised(
+                ALIGNMENT_PENALTY * len(parts)
+                - (bonus * self._shares_concept(analysis, c) if bonus else 0.0)
+                - (DENIED_CONCEPT_BONUS if denied & set(self.index.analysis(c.doc).terms) else 0.0)
+            )
+            for c, parts in zip(head, found, strict=True)
+        ]
+        order = sorted(range(len(moved)), key=lambda i: -moved[i].score)
+        moved, found = [moved[i] for i in order], [found[i] for i in order]
+        query_specific = sum(self.index.specific_weight(term) for term in set(analysis.terms))
+        novelty = self.index.novelty(analysis)
+        cyrillic = is_cyrillic(analysis.text)
+        examined: list[Examined] = []
+        for position, (candidate, parts) in enumerate(zip(moved, found, strict=True)):
+            others = [c.score for i, c in enumerate(moved) if i != position]
+            shared = shared_terms(analysis, self.index.analysis(candidate.doc))
+            signals = RelevanceSignals(
+                multilingual=candidate.multilingual,
+                english=candidate.english,
+                lexical=candidate.lexical,
+                specific=sum(self.index.specific_weight(term) for term in shared),
+                query_specific=query_specific,
+                novelty=novelty,
+                margin=candidate.score - max(others) if others else 0.0,
+                conflicts=len(parts),
+                cyrillic=cyrillic,
+            )
+            examined.append(Examined(candidate, signals, parts))
+        return examined
+
+    def model_for(self, analysis: ClaimAnalysis, ranked: Sequence[ScoredCandidate] = ()) -> RelevanceModel | None:
+        """The relevance model for a claim: for its language (Cyrillic claims have their own), and for
+        the signals it was ranked with (`ranked`: without cosines where the encoders were skipped)."""
+        if is_cyrillic(analysis.text):
+            return self.cyrillic_model
+        if ranked and ranked[0].multilingual is None and ranked[0].english is None:
+            return self.cheap_model
+        return self.model
+
+    def threshold_for(self, analysis: ClaimAnalysis, ranked: Sequence[ScoredCandidate] = ()) -> float:
+        """The score (0-100) below which a claim gets no match: the one given, else its model's."""
+        if self._threshold_given:
+            return self.threshold
+        return default_threshold(self.index, self.model_for(analysis, ranked))
+
+    def _denied_concepts(self, analysis: ClaimAnalysis) -> set[str]:
+        """The lexicon concepts a claim negates ("has not taken any part": take part, participate):
+        what it denies is what it speaks to, so a candidate asserting one of them is preferred."""
+        from monitor.matching.verdict import negated_positions
+
+        lexicon = self.index.lexicon
+        positions = negated_positions(lexicon, analysis)
+        return {
+            term
+            for term, start in zip(analysis.terms, analysis.term_starts, strict=True)
+            if start in positions and term in lexicon.concept_keys and term not in lexicon.beat_keys
+        }
+
+    def _shares_concept(self, analysis: ClaimAnalysis, candidate: ScoredCandidate) -> bool:
+        """Whether the candidate asserts one of the things the claim asserts, as the lexicon groups them
+        (take part / participate, withdraw / pull out), beyond the beat's common words."""
+        lexicon = self.index.lexicon
+        concepts = {t for t in analysis.terms if t in lexicon.concept_keys and t not in self.index.beat_terms}
+        return bool(concepts & set(self.index.analysis(candidate.doc).terms))
+
+    def _judge(self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate]) -> list[Judged]:
+        """The examined candidates in ranking order, each with its probability. The ranking decides
+        which claim is meant (the relevance model was fitted to say whether the best-ranked one is a
+        match, not to reorder candidates); a lower-ranked candidate never shows a higher probability
+        than one above it, so the list reads best first."""
+        judged: list[Judged] = []
+        ceiling = 1.0
+        model = self.model_for(analysis, ranked)
+        for item in self.examine(analysis, ranked):
+            probability = model.probability(item.signals) if model else detection_score(item.candidate) / 100
+            ceiling = min(ceiling, probability)
+            judged.append(Judged(item.candidate, ceiling, item.conflicts))
+        return judged
+
+    # --- matching ---------------------------------------------------------------------------------
 
     @staticmethod
-    def needs_encoder(cheap: Sequence[ScoredCandidate]) -> bool:
-        """Whether the sentence encoder can change the answer the cheap signals give (`cheap`: the claim's
-        candidates ranked without it): not when no baseline claim shares a term, nor for a near-verbatim
-        repeat of one claim that leads all others by far."""
+    def needs_encoder(cheap: Sequence[ScoredCandidate], text: str = "") -> bool:
+        """Whether the sentence encoders can change the answer the cheap signals give (`cheap`: the
+        claim's candidates ranked without them): not for an English claim that shares no term with any
+        baseline claim, nor for a near-verbatim repeat of one claim that leads all others by far (its
+        probability then comes from the model of the cheap signals). A Russian, Ukrainian or Belarusian
+        claim shares little but names with the English baseline: only the multilingual encoder can
+        judge it."""
+        if text and is_cyrillic(text):
+            return True
         if not cheap:
             return False
         runner_up = cheap[1].score if len(cheap) > 1 else 0.0
@@ -177,46 +362,73 @@ class ClaimMatcher:
     def match_many(
         self, texts: Sequence[str], *, top_k: int = 3, analyses: Sequence[ClaimAnalysis] | None = None
     ) -> list[MatchResult]:
-        """`match` for each text, in order. The claims that need the sentence encoder (see `needs_encoder`)
-        are encoded in one batch. `analyses`: the texts' `analyze_claim` with this index's lexicon, where
-        the caller already has them (so they are not computed twice)."""
+        """`match` for each text, in order. The claims that need the sentence encoders (see
+        `needs_encoder`) are encoded in one batch. `analyses`: the texts' `analyze_claim` with this
+        index's lexicon, where the caller already has them (so they are not computed twice)."""
         if analyses is None:
             analyses = [analyze_claim(text, self.index.lexicon) for text in texts]
-        if not len(self.index):
-            return [self._decide(analysis, [], top_k) for analysis in analyses]
-        if not self.index.has_encoder:
-            return [self._decide(analysis, self.rank(analysis), top_k) for analysis in analyses]
-        ranked = [self.rank(analysis, encode=False) for analysis in analyses]
-        pending = [position for position, cheap in enumerate(ranked) if self.needs_encoder(cheap)]
-        vectors = self.index.encode_queries([texts[position] for position in pending])
-        if vectors is not None:
-            for position, vector in zip(pending, vectors, strict=True):
-                ranked[position] = self.rank(analyses[position], vector)
-        return [self._decide(analysis, found, top_k) for analysis, found in zip(analyses, ranked, strict=True)]
+        ranked = self.rank_many(texts, analyses)
+        return [
+            self._decide(analysis, found, top_k, claim=is_matchable(text))
+            for text, analysis, found in zip(texts, analyses, ranked, strict=True)
+        ]
 
-    def _decide(self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate], top_k: int) -> MatchResult:
+    def rank_many(self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]) -> list[list[ScoredCandidate]]:
+        """`rank` for each claim, the sentence encoders run in one batch over the claims that need them
+        (see `needs_encoder`)."""
+        ranked = [self.rank(analysis, encode=False) if len(self.index) else [] for analysis in analyses]
+        if self.index.has_encoder:
+            pending = [position for position, cheap in enumerate(ranked) if self.needs_encoder(cheap, texts[position])]
+            vectors = self.index.encode_queries([texts[position] for position in pending])
+            for position, query in zip(pending, vectors, strict=True):
+                ranked[position] = self.rank(analyses[position], query)
+        return ranked
+
+    def _decide(
+        self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate], top_k: int, *, claim: bool = True
+    ) -> MatchResult:
+        """The result for one claim from its ranked candidates. `claim`: whether the text is a claim at
+        all (see `is_matchable`); a text that is not gets "none", with its nearest candidates listed."""
         text = analysis.text
-        candidates = tuple(Candidate(self.index.refs[c.doc], round(c.score, 1)) for c in ranked[: max(top_k, 1)])
-        if not ranked:
+        judged = self._judge(analysis, ranked)
+        candidates = tuple(
+            Candidate(self.index.refs[j.candidate.doc], round(100 * j.probability, 1)) for j in judged[: max(top_k, 1)]
+        )
+        if not claim:
+            reason = "not a claim: a fragment, byline, dateline, heading or question is never matched"
+            return MatchResult(text, "none", 0.0, None, {"reason": reason}, candidates[:top_k])
+        if not judged:
             return MatchResult(
                 text, "none", 0.0, None, {"reason": "no baseline claim shares a term"}, candidates[:top_k]
             )
-        best = ranked[0]
-        base = self.index.analysis(best.doc)
-        score = round(best.score, 1)
-        detection = round(detection_score(best), 1)
-        if detection < self.threshold:
+        best = judged[0]
+        base = self.index.analysis(best.candidate.doc)
+        score = round(100 * best.probability, 1)
+        threshold = self.threshold_for(analysis, ranked)
+        if score < threshold:
             shared = sorted(shared_terms(analysis, base), key=lambda t: -self.index.term_idf(t))
             evidence = {
-                "reason": f"match strength {detection:g} is below the threshold {self.threshold:g}",
+                "reason": f"match score {score:g} is below the threshold {threshold:g}",
                 "shared_terms": [base.surface_of(term) for term in shared[:8]],
             }
-            return MatchResult(text, "none", score, None, evidence, candidates[:top_k])
-        clause = self.index.unit_analysis(best.unit) if self.index.unit_spans[best.unit] is not None else None
+            if best.conflicts:
+                evidence["conflicts"] = [conflict.describe() for conflict in best.conflicts]
+            # Below the threshold the verdict is none, but the nearest claim is still named unless nothing
+            # is close (DESIGN.md: `baseline` is the best candidate, or null where nothing is close): a
+            # reader checking by hand wants to see what came closest.
+            nearest = self.index.refs[best.candidate.doc] if score >= NEAREST_SCORE else None
+            return MatchResult(text, "none", score, nearest, evidence, candidates[:top_k])
+        unit = best.candidate.unit
+        clause = self.index.unit_analysis(unit) if self.index.unit_spans[unit] is not None else None
         verdict, evidence = decide(self.index.lexicon, analysis, base, self.index.term_idf, clause=clause)
         if clause is not None:
             evidence["matched_clause"] = clause.text
-        return MatchResult(text, verdict, score, self.index.refs[best.doc], evidence, candidates[:top_k])
+        model = self.model_for(analysis, ranked)
+        if model is not None:
+            evidence["confidence"] = confidence_label(best.probability, model)
+        if best.conflicts:
+            evidence["conflicts"] = [conflict.describe() for conflict in best.conflicts]
+        return MatchResult(text, verdict, score, self.index.refs[best.candidate.doc], evidence, candidates[:top_k])
 
 
 def _top(values: np.ndarray, count: int) -> np.ndarray:

@@ -74,7 +74,7 @@ def analyze_claim(text: str, lexicon: Lexicon) -> ClaimAnalysis:
     starts: list[int] = []
     surfaces: list[str] = []
     cursor = 0
-    for start, end, key in lexicon.variants.find(stems):
+    for start, end, key in lexicon.variants.find(stems, words):
         _add_plain(stems, words, cursor, start, lexicon, terms, starts, surfaces)
         terms.append(key)
         starts.append(start)

@@ -9,7 +9,9 @@ from functools import lru_cache
 import snowballstemmer
 
 # Letters whose diacritic makes a different letter in Cyrillic; folding them would merge distinct words.
-_KEEP_MARKS = frozenset("йёїўЙЁЇЎ")
+# (Belarusian ў is folded to у: the language writes one or the other at a word's start by the word
+# before it, "удзел" / "ўдзел", so keeping it apart would split one word in two.)
+_KEEP_MARKS = frozenset("йёїЙЁЇ")
 
 _PUNCTUATION = str.maketrans(
     {
@@ -48,7 +50,7 @@ _CONTRACTIONS = [
     (re.compile(r"n't\b"), " not"),
 ]
 # "S-400", "Tu-22M3", "MiG-31K": a short letter prefix joined to digits is one designation.
-_DESIGNATION = re.compile(r"\b([a-z]{1,3})-(?=\d)")
+_DESIGNATION = re.compile(r"\b([a-zа-яёіїєґў]{1,3})-(?=\d)")
 # Addresses and social-media handles name no part of a claim ("pic.twitter.com/x", "@user").
 _ADDRESS = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*|(?<!\w)@\w+")
 # Reference marks copied from encyclopedias ("join the unit.[14]") are no figures of the claim.
@@ -107,3 +109,33 @@ def stem(word: str) -> str:
     if any("\u0400" <= char <= "\u04ff" for char in word):
         return str(_RUSSIAN.stemWord(word))
     return word
+
+
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
+_LATIN_LETTER = re.compile(r"[a-zA-Z]")
+# Letters that only one of the three Cyrillic-script languages of this beat writes.
+_UKRAINIAN_ONLY = frozenset("їєґЇЄҐ")
+_BELARUSIAN_ONLY = frozenset("ўЎ")
+_RUSSIAN_NOT_UKRAINIAN = frozenset("ыэъёЫЭЪЁ")
+
+
+def is_cyrillic(text: str) -> bool:
+    """Whether a text is written mostly in Cyrillic script (Russian, Ukrainian, Belarusian...)."""
+    cyrillic = len(_CYRILLIC_LETTER.findall(text))
+    return cyrillic > 0 and cyrillic >= len(_LATIN_LETTER.findall(text))
+
+
+def script_language(text: str) -> str:
+    """The language a claim is written in, as far as its letters tell: "en" for Latin script, "uk", "be"
+    or "ru" for Cyrillic (by the letters only one of them uses; "ru" when none is seen)."""
+    if not is_cyrillic(text):
+        return "en"
+    letters = set(text)
+    if letters & _BELARUSIAN_ONLY:
+        return "be"
+    if letters & _UKRAINIAN_ONLY:
+        return "uk"
+    if "і" in letters or "І" in letters:
+        # Ukrainian and Belarusian both write і; Belarusian also writes ы and э, Ukrainian never does.
+        return "be" if letters & _RUSSIAN_NOT_UKRAINIAN else "uk"
+    return "ru"

@@ -42,7 +42,7 @@ class Cue:
 def _find(phrases: PhraseSet, analysis: ClaimAnalysis, masked: frozenset[int] = frozenset()) -> list[Cue]:
     return [
         Cue(" ".join(analysis.words[start:end]), start, end)
-        for start, end, _ in phrases.find(analysis.stems if phrases.stemmed else analysis.words)
+        for start, end, _ in phrases.find(analysis.stems if phrases.stemmed else analysis.words, analysis.words)
         if start not in masked
     ]
 
@@ -70,15 +70,47 @@ def _shared_positions(analysis: ClaimAnalysis, shared: frozenset[str]) -> set[in
     return {start for term, start in zip(analysis.terms, analysis.term_starts, strict=True) if term in shared}
 
 
+def aligned_terms(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> frozenset[str]:
+    """The terms of either claim that stand for something the other names: shared terms, and names that
+    stand for their country in this beat's writing (Lukashenko or Minsk for Belarus, the Kremlin for
+    Russia: "the Belarusian dictator is reluctant" is about what "Belarus is unlikely" is about)."""
+    shared = set(shared_terms(new, base))
+    stands = lexicon.stands_for
+    new_terms, base_terms = set(new.terms), set(base.terms)
+    for term in new_terms | base_terms:
+        country = stands.get(term)
+        if country is None:
+            continue
+        other = base_terms if term in new_terms else new_terms
+        if country in other or any(stands.get(candidate) == country for candidate in other):
+            shared.add(term)
+            shared.add(country)
+    return frozenset(shared)
+
+
 @dataclass(frozen=True)
 class Polarity:
-    """The cues that reverse a claim's matched proposition; any one makes it negative."""
+    """The cues that reverse a claim's matched proposition. `cues` bear on the terms the two claims
+    share: any one makes it negative. `loose` cues bear on other content of the claim (its predicate,
+    worded differently from the other claim's: "has not taken any part" against "participating"); they
+    count where the claim is short enough to hold one proposition only (in a longer one they may bear on
+    another: "... so that it is not chopped off by the West")."""
 
     cues: tuple[Cue, ...]
+    loose: tuple[Cue, ...] = ()
+    short: bool = False
 
     @property
     def negative(self) -> bool:
         return bool(self.cues)
+
+    def counts_negative(self, other: Polarity) -> bool:
+        """Whether this side is negative when set against `other` (both read clause against clause, see
+        `decide`, so a negation of the clause's other content words counts too)."""
+        return bool(self.cues) or bool(self.loose)
+
+    def first(self) -> Cue:
+        return (self.cues or self.loose)[0]
 
 
 def negated_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
@@ -91,16 +123,30 @@ def negated_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
     return positions
 
 
+# A claim with at most this many terms holds one proposition: a negation anywhere in it bears on it.
+SHORT_CLAIM_TERMS = 12
+
+
 def polarity(lexicon: Lexicon, analysis: ClaimAnalysis, shared: frozenset[str]) -> Polarity:
-    """The negations, negative words and refutations of `analysis` that bear on the shared terms.
+    """The negations, negative words and refutations of `analysis` that bear on the shared terms (and,
+    as `loose` cues, those that bear on its other content words).
 
     Repeated negations in one claim do not cancel ("has not taken and does not take any part" is one
     denial); only a negation whose scope holds a negative word does ("not unlikely" is positive)."""
     masked = _masked_positions(lexicon, analysis)
     positions = _shared_positions(analysis, shared)
+    content = {
+        start
+        for term, start in zip(analysis.terms, analysis.term_starts, strict=True)
+        if not is_figure_term(term) and term not in lexicon.entity_keys
+    }
     negative = _find(lexicon.negative_words, analysis, masked)
     cancelled: set[int] = set()
     cues: list[Cue] = []
+    loose: list[Cue] = []
+    # A cue after a relative pronoun is about what the relative clause says of someone ("officers who
+    # aren't capable", "which is far from enough"), not the claim's own proposition.
+    relative = next((i for i, word in enumerate(analysis.words) if word in lexicon.relative_words), len(analysis.words))
     for cue in _find(lexicon.negation, analysis, masked):
         scope = _scope(lexicon, analysis, cue)
         inverted = [word for word in negative if word.start in scope]
@@ -108,6 +154,8 @@ def polarity(lexicon: Lexicon, analysis: ClaimAnalysis, shared: frozenset[str]) 
             cancelled.update(word.start for word in inverted)
         elif positions.intersection(scope):
             cues.append(cue)
+        elif content.intersection(scope) and cue.start < relative:
+            loose.append(cue)
     seen: set[int] = set(cancelled)
     for cue in negative + _find(lexicon.refutation, analysis, masked):
         if cue.start in seen:
@@ -117,12 +165,45 @@ def polarity(lexicon: Lexicon, analysis: ClaimAnalysis, shared: frozenset[str]) 
         # A refutation can stand alone ("these are baseless inventions"): it refutes the matched claim.
         if positions.intersection(window) or len(analysis.terms) <= 6:
             cues.append(cue)
-    return Polarity(tuple(sorted(cues, key=lambda cue: cue.start)))
+        elif cue.start < relative:
+            loose.append(cue)
+    return Polarity(
+        tuple(sorted(cues, key=lambda cue: cue.start)),
+        tuple(sorted(loose, key=lambda cue: cue.start)),
+        short=len(analysis.terms) <= SHORT_CLAIM_TERMS,
+    )
+
+
+def _negated_terms(lexicon: Lexicon, claim: ClaimAnalysis) -> frozenset[str]:
+    """The terms under a negation in a claim ("no sign of an imminent offensive": offensive)."""
+    positions = negated_positions(lexicon, claim)
+    return frozenset(t for t, start in zip(claim.terms, claim.term_starts, strict=True) if start in positions)
+
+
+def main_clause(
+    lexicon: Lexicon, claim: ClaimAnalysis, other: ClaimAnalysis, focus: frozenset[str] = frozenset()
+) -> ClaimAnalysis:
+    """The clause of `claim` that shares the most with `other` (the whole claim when it is one clause;
+    the first clause on a tie). `focus`: terms of `other` that count first (what `other` negates: the
+    clause that speaks of it is the one whose polarity matters, "no sign of an offensive" against "...,
+    even though there are no indications that Russia is preparing to attack")."""
+    from monitor.matching.clauses import split_clauses
+    from monitor.matching.normalize import analyze_claim
+
+    clauses = split_clauses(claim.text)
+    if len(clauses) < 2:
+        return claim
+    analyses = [analyze_claim(clause.text, lexicon) for clause in clauses]
+    weights = [
+        (len(focus & aligned_terms(lexicon, other, clause)), len(aligned_terms(lexicon, clause, other)))
+        for clause in analyses
+    ]
+    return analyses[weights.index(max(weights))]
 
 
 def _antonym_keys(lexicon: Lexicon, analysis: ClaimAnalysis) -> dict[str, str]:
     keys = {key: analysis.surfaces[i] for i, key in enumerate(analysis.terms) if key in lexicon.antonyms}
-    for start, end, key in lexicon.antonym_phrases.find(analysis.stems):
+    for start, end, key in lexicon.antonym_phrases.find(analysis.stems, analysis.words):
         keys.setdefault(key, " ".join(analysis.words[start:end]))
     return keys
 
@@ -213,19 +294,53 @@ def _stage_move(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis, negat
 def status_move(
     lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis, shared: frozenset[str]
 ) -> tuple[str, str] | None:
-    """(baseline status, new status) when the baseline plans or proposes what the new claim reports done."""
+    """(baseline status, new status) when the status moved on between the two claims:
+    - a stage of the same thing later than the baseline's ("bought" -> "put into service");
+    - proposed or possible -> decided ("lawmakers proposed" -> "the strip will be widened");
+    - planned or expected -> done ("will transfer" -> "has received");
+    - reported, alleged or unclear -> officially done or stated ("reportedly started forming" ->
+      "signed the law"; "it remains unclear who fired" -> a report naming who did);
+    - something happening anew ("resumed", "for the first time") that the baseline told as it was."""
     base_negated = negated_positions(lexicon, base)
     new_negated = negated_positions(lexicon, new)
     stage = _stage_move(lexicon, new, base, base_negated)
     if stage is not None:
         return stage
+    new_planned = _cue_near_shared(_find(lexicon.planned, new), new, shared, new_negated)
+    proposed = _cue_near_shared(_find(lexicon.proposed, base), base, shared, base_negated)
+    if proposed is not None and _cue_near_shared(_find(lexicon.proposed, new), new, shared, new_negated) is None:
+        decided = _cue_near_shared(_find(lexicon.decided, new), new, shared, new_negated)
+        if decided is not None:
+            return _with_next_word(base, proposed), _with_next_word(new, decided)
+    question = _first(_find(lexicon.open_question, base), base_negated)
+    settled = _first(_find(lexicon.open_question, new), new_negated) is None
+    if question is not None and settled and _first(_find(lexicon.hedged, new), new_negated) is None:
+        return question.text, "stated"  # "it remains unclear who fired" -> a report naming who did
+    hedged = _first(_find(lexicon.hedged, base), base_negated)
+    if hedged is not None and _first(_find(lexicon.hedged, new), new_negated) is None:
+        official = _cue_near_shared(_find(lexicon.official, new), new, shared, new_negated)
+        if official is not None:
+            return hedged.text, _with_next_word(new, official)
+    anew = _first(_find(lexicon.anew, new), new_negated)
+    if anew is not None and _first(_find(lexicon.anew, base), base_negated) is None:
+        return "as reported then", _with_next_word(new, anew)
     planned = _cue_near_shared(_find(lexicon.planned, base), base, shared, base_negated)
-    if planned is None or _cue_near_shared(_find(lexicon.planned, new), new, shared, new_negated) is not None:
+    if planned is None or new_planned is not None:
         return None
     done = _cue_near_shared(_find(lexicon.done, new), new, shared, new_negated)
     if done is None:
         return None
     return _with_next_word(base, planned), _with_next_word(new, done)
+
+
+def _first(cues: Sequence[Cue], negated: set[int]) -> Cue | None:
+    return next((cue for cue in cues if cue.start not in negated), None)
+
+
+def time_moved_on(lexicon: Lexicon, new: ClaimAnalysis) -> Cue | None:
+    """A cue that the new claim reports a later state ("until recently", "no longer", "now"): then an
+    opposite word is a change over time (updated), not a denial of the same moment (contradicted)."""
+    return next(iter(_find(lexicon.later, new)), None)
 
 
 def _already_counted(lexicon: Lexicon, antonym: tuple[str, str]) -> bool:
@@ -238,7 +353,7 @@ def _is_polarity_cue(antonym: tuple[str, str], *polarities: Polarity) -> bool:
     """Whether a word of the antonym pair is itself a polarity cue found ("denied" is a refutation and the
     antonym of "confirmed"): polarity has weighed it already."""
     words = {word.casefold() for word in antonym}
-    return any(cue.text.casefold() in words for found in polarities for cue in found.cues)
+    return any(cue.text.casefold() in words for found in polarities for cue in found.cues + found.loose)
 
 
 def shared_terms(new: ClaimAnalysis, base: ClaimAnalysis) -> frozenset[str]:
@@ -263,18 +378,37 @@ def decide(
     shared = shared_terms(new, base)
     ranked = sorted(shared, key=lambda term: (-idf(term), term))
     evidence: dict[str, Any] = {"shared_terms": [base.surface_of(term) for term in ranked[:8]]}
-    new_polarity = polarity(lexicon, new, shared)
-    base_polarity = polarity(lexicon, base, shared)
+    # The words that carried the match where the two claims word it differently: another language
+    # ("участвовать" for "participating"), a name variant or a synonym of the lexicon.
+    bridges = [[new.surface_of(term), base.surface_of(term)] for term in ranked[:8]]
+    bridges = [pair for pair in bridges if pair[0].casefold() != pair[1].casefold()]
+    if bridges:
+        evidence["carried_by"] = bridges
+    # Polarity is read clause against clause: the clause of each claim that speaks to the other (a
+    # negation in another clause is about another proposition: "Lukashenko, however, promised that
+    # Belarus will not deploy..." against "...has not taken any part in the hostilities").
+    new_clause = main_clause(lexicon, new, base)
+    base_clause = main_clause(lexicon, base, new_clause, focus=_negated_terms(lexicon, new_clause))
+    new_polarity = polarity(lexicon, new_clause, aligned_terms(lexicon, new_clause, base_clause))
+    base_polarity = polarity(lexicon, base_clause, aligned_terms(lexicon, new_clause, base_clause))
+    new_negative = new_polarity.counts_negative(base_polarity)
+    base_negative = base_polarity.counts_negative(new_polarity)
     antonym = antonym_flip(lexicon, new, base)
     if antonym is not None and (
         _already_counted(lexicon, antonym) or _is_polarity_cue(antonym, new_polarity, base_polarity)
     ):
         antonym = None  # "reluctant" is a negative word and an antonym of "ready": one reversal, not two
-    flips = (new_polarity.negative != base_polarity.negative) != (antonym is not None)
+    flips = (new_negative != base_negative) != (antonym is not None)
+    later = time_moved_on(lexicon, new) if antonym is not None and new_negative == base_negative else None
+    if later is not None and antonym is not None:
+        # "until recently ..., almost all were withdrawn" against "forces are increasing": the state moved on.
+        evidence["status"] = list(antonym)
+        evidence["rule"] = f"the new claim reports a later state ({later.text!r})"
+        return "updated", evidence
     if flips:
-        if new_polarity.negative != base_polarity.negative:
-            side, cues = ("new", new_polarity) if new_polarity.negative else ("baseline", base_polarity)
-            evidence["negated"] = cues.cues[0].text
+        if new_negative != base_negative:
+            side, cues = ("new", new_polarity) if new_negative else ("baseline", base_polarity)
+            evidence["negated"] = cues.first().text
             evidence["negated_in"] = side
         if antonym is not None:
             evidence["antonym"] = list(antonym)

@@ -1,0 +1,162 @@
+"""Whether two claims are about the same proposition, part by part: the thing named, who acts, what a
+figure counts.
+
+Similarity of words and sentence vectors cannot tell a claim from its neighbour on the same topic: "the
+Pantsir systems intercepted all the missiles" is worded much like "Belarus bought S-400 systems", and
+"8,000 Wagner fighters may be deployed in Belarus" much like "9,000 Russian troops in Belarus". An
+analyst sets them apart by their parts. `conflicts` finds where the parts disagree:
+- `system`: each claim names weapon systems and they have none in common (Pantsir / S-400, tactical
+  nuclear weapons / Iskander missiles);
+- `actor`: the new claim is about an armed group the baseline claim does not name (Wagner, the
+  Kalinouski regiment);
+- `count`: both count something and no figure of one counts what a figure of the other counts (fighters /
+  troops, reservists / troops), or they count the same thing of different nations (Belarusian soldiers /
+  Russian personnel).
+Each conflict carries the words on both sides, for the evidence. The matcher lowers a candidate's rank and
+its probability for each (`relevance`); it does not forbid the match outright, since a sentence can carry
+a second proposition the parts do not show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.matching.figures import Figure
+from monitor.matching.lexicon import Lexicon
+from monitor.matching.normalize import ClaimAnalysis, head_keys
+from monitor.matching.text import stem
+
+# The entity keys that name a nation whose forces a figure can count.
+NATIONS = frozenset({"russia", "belarus", "ukrain"})
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One part on which the two claims disagree, with the words of each side."""
+
+    kind: str  # "system", "actor", "count"
+    new: str
+    base: str
+
+    def describe(self) -> str:
+        """The conflict in words, for the evidence ("names Pantsir, the baseline claim names S-400")."""
+        if self.kind == "system":
+            return f"names {self.new}, the baseline claim names {self.base}"
+        if self.kind == "actor":
+            return f"is about {self.new}, whom the baseline claim does not name"
+        return f"counts {self.new}, the baseline claim counts {self.base}"
+
+
+def _keys_in(analysis: ClaimAnalysis, keys: frozenset[str]) -> dict[str, str]:
+    """The keys of `keys` among the claim's terms, each with the words that stand for it."""
+    found: dict[str, str] = {}
+    for term, surface in zip(analysis.terms, analysis.surfaces, strict=True):
+        if term in keys:
+            found.setdefault(term, surface)
+    return found
+
+
+# Words before a country's name that make it a place, not the one who acts ("troops in Belarus").
+_PLACE_WORDS = frozenset(
+    {
+        "in",
+        "into",
+        "from",
+        "to",
+        "across",
+        "within",
+        "inside",
+        "near",
+        "on",
+        "at",
+        "around",
+        "of",
+        "via",
+        "в",
+        "во",
+        "на",
+        "из",
+        "у",
+        "з",
+        "ў",
+        "до",
+        "по",
+        "с",
+        "со",
+        "через",
+    }
+)
+
+
+def _nations(figure: Figure, lexicon: Lexicon) -> frozenset[str]:
+    """The nations named among the words a count counts ("9,000 Russian troops" -> {"russia"}), up to a
+    word that makes what follows a place ("troops in Belarus" names no nation of the troops)."""
+    found: set[str] = set()
+    head: list[str] = []
+    for word in figure.head:
+        if word in _PLACE_WORDS:
+            break
+        head.append(word)
+    words = [stem(word) for word in head]
+    for _, _, key in lexicon.variants.find(words, head):
+        if key in NATIONS:
+            found.add(key)
+    return frozenset(found)
+
+
+def _actor_before(analysis: ClaimAnalysis, figure: Figure) -> frozenset[str]:
+    """The nation that acts in the words before a count, when the count names none ("Russia now keeps
+    about 10,500 troops in Belarus": Russia's troops); a country named as a place does not count."""
+    if figure.token not in analysis.words:
+        return frozenset()
+    position = analysis.words.index(figure.token)
+    for term, start in reversed(list(zip(analysis.terms, analysis.term_starts, strict=True))):
+        if start >= position or term not in NATIONS:
+            continue
+        if start > 0 and analysis.words[start - 1] in _PLACE_WORDS:
+            continue
+        return frozenset({term})
+    return frozenset()
+
+
+def _counted(analysis: ClaimAnalysis, lexicon: Lexicon) -> list[tuple[Figure, frozenset[str], frozenset[str]]]:
+    """Each count of the claim that says what it counts: (figure, what, of which nations)."""
+    counts = []
+    for figure in analysis.figures:
+        if figure.kind != "count":
+            continue
+        what = head_keys(figure, lexicon)
+        if what:
+            counts.append((figure, what, _nations(figure, lexicon) or _actor_before(analysis, figure)))
+    return counts
+
+
+def _count_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    new_counts, base_counts = _counted(new, lexicon), _counted(base, lexicon)
+    if not new_counts or not base_counts:
+        return None
+    same_thing = [(a, b) for a in new_counts for b in base_counts if a[1] & b[1]]
+    if not same_thing:
+        figure, base_figure = new_counts[0][0], base_counts[0][0]
+        return Conflict("count", " ".join(figure.head[:2]), " ".join(base_figure.head[:2]))
+    if all(a[2] and b[2] and not a[2] & b[2] for a, b in same_thing):
+        figure, base_figure = same_thing[0][0][0], same_thing[0][1][0]
+        return Conflict("count", " ".join(figure.head[:2]), " ".join(base_figure.head[:2]))
+    return None
+
+
+def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list[Conflict]:
+    """Where the parts of the two claims disagree (none when they agree or say too little to tell)."""
+    found: list[Conflict] = []
+    new_systems, base_systems = _keys_in(new, lexicon.system_keys), _keys_in(base, lexicon.system_keys)
+    if new_systems and base_systems and not new_systems.keys() & base_systems.keys():
+        found.append(Conflict("system", ", ".join(new_systems.values()), ", ".join(base_systems.values())))
+    base_actors = _keys_in(base, lexicon.actor_keys)
+    for key, surface in _keys_in(new, lexicon.actor_keys).items():
+        if key not in base_actors:
+            found.append(Conflict("actor", surface, ""))
+            break
+    counted = _count_conflict(lexicon, new, base)
+    if counted is not None:
+        found.append(counted)
+    return found
