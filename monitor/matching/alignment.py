@@ -42,6 +42,8 @@ class Conflict:
         """The conflict in words, for the evidence ("names Pantsir, the baseline claim names S-400")."""
         if self.kind == "system":
             return f"names {self.new}, the baseline claim names {self.base}"
+        if self.kind == "unnamed system":
+            return f"names {self.new}, of which the baseline claim says nothing"
         if self.kind == "actor":
             return f"is about {self.new}, whom the baseline claim does not name"
         return f"counts {self.new}, the baseline claim counts {self.base}"
@@ -151,6 +153,13 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
     new_systems, base_systems = _keys_in(new, lexicon.system_keys), _keys_in(base, lexicon.system_keys)
     if new_systems and base_systems and not new_systems.keys() & base_systems.keys():
         found.append(Conflict("system", ", ".join(new_systems.values()), ", ".join(base_systems.values())))
+    elif new_systems and not base_systems:
+        # "tactical nuclear weapons" against a claim about troops: the new claim is about a weapon the
+        # baseline claim does not speak of, not even by its kind (MiG-31K jets are "military aviation").
+        base_terms = set(base.terms)
+        unspoken = [s for key, s in new_systems.items() if lexicon.system_classes.get(key) not in base_terms]
+        if unspoken and len(unspoken) == len(new_systems):
+            found.append(Conflict("unnamed system", ", ".join(unspoken), ""))
     base_actors = _keys_in(base, lexicon.actor_keys)
     for key, surface in _keys_in(new, lexicon.actor_keys).items():
         if key not in base_actors:

@@ -121,7 +121,10 @@ class Lexicon:
     # Keys of the entities that say which proposition a claim is about, for `alignment`: weapon systems
     # (Pantsir is not S-400) and armed groups (Wagner fighters are not Russian troops).
     system_keys: frozenset[str] = frozenset()
-    concept_keys: frozenset[str] = frozenset()  # keys of the [synonyms] groups: what claims assert
+    concept_keys: frozenset[str] = frozenset()
+    system_classes: Mapping[str, str] = field(
+        default_factory=dict
+    )  # system key -> the concept of its kind  # keys of the [synonyms] groups: what claims assert
     actor_keys: frozenset[str] = frozenset()
     # Keys and stems every article on this beat shares (Belarus, Russia, war, troops...): no evidence
     # that two claims say the same thing by themselves (see `BaselineIndex.beat_terms`).
@@ -196,6 +199,13 @@ def _variant_entries(data: Mapping[str, Any], origin: str) -> tuple[list[tuple[s
     return entries, keys
 
 
+def _system_classes(data: Mapping[str, Any], origin: str, canonical: Any) -> dict[str, str]:
+    table = data.get("system_classes", {})
+    if not isinstance(table, Mapping) or not all(isinstance(v, str) for v in table.values()):
+        raise LexiconError(f"{origin}: [system_classes] must map systems to one kind each")
+    return {canonical(system): canonical(kind) for system, kind in table.items()}
+
+
 def _stands_for(data: Mapping[str, Any], origin: str, canonical: Any) -> dict[str, str]:
     table = data.get("stands_for", {})
     if not isinstance(table, Mapping) or not all(isinstance(v, str) for v in table.values()):
@@ -251,6 +261,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         stopwords=stopwords,
         system_keys=frozenset(section_keys["systems"]),
         concept_keys=frozenset(section_keys["synonyms"]),
+        system_classes=_system_classes(data, origin, canonical),
         actor_keys=frozenset(section_keys["actors"]),
         beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
         stands_for=_stands_for(data, origin, canonical),
