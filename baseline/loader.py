@@ -21,16 +21,8 @@ import charset_normalizer
 import trafilatura
 from trafilatura.settings import Document
 
-from monitor.text.claims import (
-    extract_claims,
-    is_call_to_action,
-    is_claim,
-    is_comment_header,
-    is_picture_credit,
-    normalize_whitespace,
-    split_paragraphs,
-    split_sentences,
-)
+from monitor.text.claims import extract_claims, is_call_to_action, is_claim, is_comment_header, is_picture_credit
+from monitor.text.sentences import normalize_whitespace, split_paragraphs, split_sentences
 
 __all__ = [
     "ArticleText",

@@ -16,7 +16,8 @@ from baseline.loader import (
     read_article,
     strip_boilerplate,
 )
-from monitor.text.claims import extract_claims, normalize_whitespace
+from monitor.text.claims import extract_claims
+from monitor.text.sentences import normalize_whitespace
 
 SEED_000 = "000_80721e8e27b88b1f"
 SEED_001 = "001_46b2ead50df9fc90"

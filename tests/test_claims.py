@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.text.claims import (
-    extract_claims,
-    is_call_to_action,
-    is_claim,
-    is_comment_header,
-    is_picture_credit,
-    normalize_whitespace,
-    split_paragraphs,
-    split_sentences,
-)
+from monitor.text.claims import extract_claims, is_call_to_action, is_claim, is_comment_header, is_picture_credit
+from monitor.text.sentences import normalize_whitespace, split_paragraphs, split_sentences
 
 # --- normalize_whitespace ---------------------------------------------------------------------------------
 
