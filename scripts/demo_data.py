@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from alerts.outbox import enqueue_match_alerts
 from monitor.catalog.first_run import initialise
 from monitor.catalog.sources import add_source
-from monitor.ingest.pipeline import ArticleIngestor, IncomingArticle
+from monitor.ingest.model import IncomingArticle
+from monitor.ingest.pipeline import ArticleIngestor
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, AlertStatus, Article, Claim, CrawlRun, CrawlStatus, Match
 

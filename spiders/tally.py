@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from monitor.crawling.job import CrawlReport, SourceOutcome
-from monitor.ingest.pipeline import IngestResult
+from monitor.ingest.model import IngestResult
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 

@@ -14,15 +14,10 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Connection
 
 from monitor.crawling.job import CrawlJob
-from monitor.ingest.pipeline import (
-    AnalyzedArticle,
-    ArticleAnalyzer,
-    ArticleIngestor,
-    ArticleWriter,
-    IncomingArticle,
-    IngestOutcome,
-    IngestResult,
-)
+from monitor.ingest.analyse import AnalyzedArticle, ArticleAnalyzer
+from monitor.ingest.model import IncomingArticle, IngestOutcome, IngestResult
+from monitor.ingest.pipeline import ArticleIngestor
+from monitor.ingest.write import ArticleWriter
 from monitor.storage.engine import make_engine
 from spiders.extraction import decode_html, extract_article
 from spiders.items import FetchedArticle

@@ -19,18 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from monitor.catalog.baseline_store import load_bundled_baseline
-from monitor.catalog.watch_terms import WatchTermMatcher, install_default_watch_terms, read_default_terms
-from monitor.ingest.pipeline import (
-    ArticleAnalyzer,
-    ArticleIngestor,
-    ArticleWriter,
-    IncomingArticle,
-    IngestOutcome,
-    TextFingerprint,
-    WatchTermScreen,
-    content_hash,
-    text_sketch,
-)
+from monitor.catalog.watch_terms import install_default_watch_terms, read_default_terms
+from monitor.ingest.analyse import ArticleAnalyzer
+from monitor.ingest.dedup import TextFingerprint, content_hash, text_sketch
+from monitor.ingest.model import IncomingArticle, IngestOutcome
+from monitor.ingest.pipeline import ArticleIngestor
+from monitor.ingest.screen import WatchTermMatcher, WatchTermScreen
+from monitor.ingest.write import ArticleWriter
 from monitor.matching import ClaimMatcher, MatchResult
 from monitor.matching.normalize import ClaimAnalysis
 from monitor.storage.engine import make_engine, migrate, session_scope

@@ -17,14 +17,9 @@ from monitor.catalog.baseline_store import load_bundled_baseline
 from monitor.catalog.queries import article_json, list_articles, list_matches, match_json, parse_since, stored_urls
 from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.cli import main
-from monitor.ingest.pipeline import (
-    ArticleIngestor,
-    IncomingArticle,
-    IngestOutcome,
-    NearDuplicateIndex,
-    content_hash,
-    shingle_similarity,
-)
+from monitor.ingest.dedup import NearDuplicateIndex, content_hash, shingle_similarity
+from monitor.ingest.model import IncomingArticle, IngestOutcome
+from monitor.ingest.pipeline import ArticleIngestor
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Article, Claim, Match, MetaEntry
 

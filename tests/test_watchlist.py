@@ -4,7 +4,6 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from monitor.catalog.watch_terms import (
-    WatchTermMatcher,
     add_watch_term,
     clean_term,
     install_default_watch_terms,
@@ -12,6 +11,7 @@ from monitor.catalog.watch_terms import (
     read_default_terms,
 )
 from monitor.errors import DuplicateError, InputError
+from monitor.ingest.screen import WatchTermMatcher
 from monitor.storage.engine import session_scope
 
 

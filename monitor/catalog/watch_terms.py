@@ -1,8 +1,7 @@
-"""Watch terms: validation, storage, the bundled defaults, and the matcher that decides which coverage to keep."""
+"""Watch terms: validation, storage and the bundled defaults (the matcher is `monitor.ingest.screen`)."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -114,31 +113,3 @@ def install_default_watch_terms(session: Session, path: Path = DEFAULT_WATCH_TER
             add_watch_term(session, term=entry.term, aliases=entry.aliases)
             added += 1
     return added
-
-
-class WatchTermMatcher:
-    """Finds which watch terms occur in a text: whole words, any alias, case- and diacritic-insensitive."""
-
-    def __init__(self, terms: Iterable[tuple[str, Sequence[str]]]) -> None:
-        self._patterns: list[tuple[str, re.Pattern[str]]] = []
-        for term, aliases in terms:
-            alternatives = [self._alternative(spelling) for spelling in (term, *aliases)]
-            pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")", re.UNICODE)
-            self._patterns.append((term, pattern))
-
-    @staticmethod
-    def _alternative(spelling: str) -> str:
-        if spelling.endswith("*"):
-            return re.escape(fold(spelling[:-1])) + r"\w*"
-        # Words joined by any run of spaces or hyphens: "Union State", "S-400" vs "S 400".
-        parts = [re.escape(part) for part in re.split(r"[\s]+", fold(spelling))]
-        return r"\s+".join(parts) + r"(?!\w)"
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[WatchTerm]) -> WatchTermMatcher:
-        return cls((row.term, row.aliases) for row in rows if row.enabled)
-
-    def matches(self, text: str) -> list[str]:
-        """The terms found in `text`, in the order they were given."""
-        folded = fold(text)
-        return [term for term, pattern in self._patterns if pattern.search(folded)]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.config import DEFAULT_CRAWL_MAX_ITEMS, Settings
-from monitor.ingest.pipeline import MatchHook
+from monitor.ingest.model import MatchHook
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from monitor.catalog.sources import get_source, list_sources
 from monitor.crawling.job import CrawlJob, CrawlLimits, CrawlReport, SourceOutcome, SourceSpec
 from monitor.crawling.stale_runs import record_crawl_process
 from monitor.errors import InputError
-from monitor.ingest.pipeline import MatchHook
+from monitor.ingest.model import MatchHook
 from monitor.storage.engine import session_scope
 from monitor.storage.models import CrawlRun, CrawlStatus, Source, utcnow
 

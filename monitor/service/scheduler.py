@@ -49,7 +49,7 @@ from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
 from monitor.crawling.runs import CrawlLimits, RunningCrawl, start_crawl
 from monitor.crawling.stale_runs import close_orphaned_runs
-from monitor.ingest.pipeline import MatchHook
+from monitor.ingest.model import MatchHook
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, CrawlRun, CrawlStatus, Digest, Source, utcnow
 
