@@ -35,18 +35,12 @@ from alerts.outbox import enqueue_match_alerts
 from alerts.render import escape_mrkdwn
 from monitor.catalog.sources import add_source
 from monitor.catalog.watch_terms import install_default_watch_terms
+from monitor.crawling.launchers import LocalCrawlLauncher
 from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import BORDER_DESK
 from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
-from monitor.service.scheduler import (
-    OUTBOX_JOB,
-    LocalCrawlLauncher,
-    MonitorJobs,
-    MonitorScheduler,
-    SchedulerOptions,
-    crawl_job_id,
-    crawl_job_name,
-)
+from monitor.service.jobs import OUTBOX_JOB, MonitorJobs, crawl_job_name
+from monitor.service.scheduler import MonitorScheduler, SchedulerOptions, crawl_job_id
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Alert, AlertStatus, Article, Claim, CrawlRun, CrawlStatus, Match, Source, utcnow
 

@@ -25,21 +25,12 @@ from alerts.outbox import match_alert_hook
 from monitor.catalog.baseline_store import load_bundled_baseline
 from monitor.catalog.sources import add_source, remove_source, set_source_enabled
 from monitor.catalog.watch_terms import install_default_watch_terms
-from monitor.crawling.runs import CrawlLimits
+from monitor.crawling.launchers import LocalCrawlLauncher
+from monitor.crawling.runs import CrawlLimits, fail_running_crawl_runs
 from monitor.demo.articles import BORDER_DESK
 from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
-from monitor.service.scheduler import (
-    DIGEST_JOB,
-    OUTBOX_JOB,
-    SYNC_JOB,
-    LocalCrawlLauncher,
-    MonitorJobs,
-    MonitorScheduler,
-    SchedulerOptions,
-    crawl_job_name,
-    due_digest_day,
-    fail_running_crawl_runs,
-)
+from monitor.service.jobs import DIGEST_JOB, OUTBOX_JOB, SYNC_JOB, MonitorJobs, crawl_job_name, due_digest_day
+from monitor.service.scheduler import MonitorScheduler, SchedulerOptions
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, Article, CrawlRun, CrawlStatus, Digest, Source
 

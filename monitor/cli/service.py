@@ -69,9 +69,10 @@ def run(cli: CliContext, host: str | None, port: int | None, every: str | None, 
     Each enabled source is crawled on its own interval, the alert outbox is drained every minute, and the
     digest of the previous day is sent daily at MONITOR_DIGEST_TIME. Stopping lets running crawls finish.
     """
+    from monitor.crawling.launchers import DEFAULT_CRAWL_TIME_LIMIT
     from monitor.crawling.runs import CrawlLimits
     from monitor.service.run import ServiceError, ServiceOptions, run_service
-    from monitor.service.scheduler import DEFAULT_CRAWL_TIME_LIMIT, SchedulerOptions
+    from monitor.service.scheduler import SchedulerOptions
 
     settings = cli.settings
     schedule_overrides = {} if every is None else {"default_every": timedelta(seconds=clean_every(every) or 0)}

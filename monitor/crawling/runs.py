@@ -24,9 +24,10 @@ from datetime import datetime, timedelta
 from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from monitor.catalog.sources import get_source, list_sources
 from monitor.crawling.job import CrawlJob, CrawlLimits, CrawlReport, SourceOutcome, SourceSpec
@@ -36,7 +37,16 @@ from monitor.ingest.model import MatchHook
 from monitor.storage.engine import session_scope
 from monitor.storage.models import CrawlRun, CrawlStatus, Source, utcnow
 
-__all__ = ["CrawlLimits", "CrawlSummary", "RunningCrawl", "progress_printer", "run_crawl", "start_crawl"]
+__all__ = [
+    "CrawlLimits",
+    "CrawlSummary",
+    "RunningCrawl",
+    "fail_crawl_run",
+    "fail_running_crawl_runs",
+    "progress_printer",
+    "run_crawl",
+    "start_crawl",
+]
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 logger = logging.getLogger(__name__)
@@ -316,3 +326,32 @@ def run_crawl(
 ) -> CrawlSummary:
     """Crawl the given sources (default: every enabled one) once and record the run; see `start_crawl`."""
     return start_crawl(engine, source_urls=source_urls, limits=limits, on_matches=on_matches).wait(on_progress)
+
+
+def fail_running_crawl_runs(engine: Engine, *, reason: str, now: datetime) -> int:
+    """Set every `running` crawl run to failed with `reason`; return how many there were."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(CrawlRun)
+            .where(col(CrawlRun.status) == CrawlStatus.running)
+            .values(status=CrawlStatus.failed, finished_at=now, error=reason)
+            .returning(col(CrawlRun.id))
+        )
+        ids = [row[0] for row in result]
+    if ids:
+        logger.warning("crawl run(s) %s were left running by an earlier service: recorded as failed", ids)
+    return len(ids)
+
+
+def fail_crawl_run(engine: Engine, crawl_run_id: int, *, reason: str) -> bool:
+    """Record a run that is still `running` as failed with `reason` (its alerts are then sent); False if it ended."""
+    with session_scope(engine) as session:
+        run = session.get(CrawlRun, crawl_run_id)
+        if run is None or run.status != CrawlStatus.running:
+            return False
+        run.status = CrawlStatus.failed
+        run.finished_at = utcnow()
+        run.error = reason
+        run.stats = {**run.stats, "partial": True}
+        session.add(run)
+    return True

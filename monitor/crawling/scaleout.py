@@ -44,11 +44,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
 from monitor.crawling.job import CrawlLimits
-from monitor.crawling.runs import KILL_GRACE_SECONDS, CrawlSummary, ProgressCallback, start_crawl
+from monitor.crawling.runs import KILL_GRACE_SECONDS, CrawlSummary, ProgressCallback, fail_crawl_run, start_crawl
 from monitor.crawling.stale_runs import close_orphaned_runs
 from monitor.errors import InputError, MonitorError
-from monitor.storage.engine import session_scope
-from monitor.storage.models import CrawlRun, CrawlStatus, utcnow
+from monitor.storage.models import CrawlStatus, utcnow
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
@@ -598,20 +597,6 @@ class CrawlWorker:
     def describe(self) -> dict[str, str]:
         """What this worker is doing, as other workers (and tests) see it in Redis."""
         return cast(dict[str, str], self.client.hgetall(self.keys.worker(self.name)))
-
-
-def fail_crawl_run(engine: Engine, crawl_run_id: int, *, reason: str) -> bool:
-    """Record a run that is still `running` as failed with `reason` (its alerts are then sent); False if it ended."""
-    with session_scope(engine) as session:
-        run = session.get(CrawlRun, crawl_run_id)
-        if run is None or run.status != CrawlStatus.running:
-            return False
-        run.status = CrawlStatus.failed
-        run.finished_at = utcnow()
-        run.error = reason
-        run.stats = {**run.stats, "partial": True}
-        session.add(run)
-    return True
 
 
 def default_worker_name() -> str:

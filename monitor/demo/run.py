@@ -31,11 +31,12 @@ from monitor.catalog.baseline_store import load_bundled_baseline
 from monitor.catalog.sources import add_source
 from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.config import Settings, load_settings
+from monitor.crawling.launchers import LocalCrawlLauncher
 from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import DEMO_FEEDS
 from monitor.demo.sinks import MailSink, ReceivedMail, SlackSink, slack_headline
 from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
-from monitor.service.scheduler import LocalCrawlLauncher, MonitorJobs
+from monitor.service.jobs import MonitorJobs
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Article, CrawlRun, Match, MetaEntry, Source
 

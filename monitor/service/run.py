@@ -29,16 +29,10 @@ from alerts.channels import build_channels
 from alerts.dispatcher import DEFAULT_LEASE, OutboxDispatcher
 from alerts.outbox import configured_channels, no_channel_notice
 from monitor.config import Settings
+from monitor.crawling.launchers import DEFAULT_CRAWL_TIME_LIMIT, CrawlLauncher, ManagedCrawlLauncher, make_launcher
 from monitor.crawling.runs import CrawlLimits
-from monitor.service.scheduler import (
-    DEFAULT_CRAWL_TIME_LIMIT,
-    CrawlLauncher,
-    ManagedCrawlLauncher,
-    MonitorJobs,
-    MonitorScheduler,
-    SchedulerOptions,
-    make_launcher,
-)
+from monitor.service.jobs import MonitorJobs
+from monitor.service.scheduler import MonitorScheduler, SchedulerOptions
 from monitor.web.server import check_listen_address
 
 logger = logging.getLogger(__name__)
