@@ -21,6 +21,7 @@ import charset_normalizer
 import trafilatura
 from trafilatura.settings import Document
 
+from monitor.errors import InputError
 from monitor.text.claims import extract_claims, is_call_to_action, is_claim, is_comment_header, is_picture_credit
 from monitor.text.sentences import normalize_whitespace, split_paragraphs, split_sentences
 
@@ -37,7 +38,7 @@ DEFAULT_CORPUS_DIR = Path(__file__).parent / "corpus"
 INDEX_FILE = "index.toml"
 
 
-class BaselineFileError(ValueError):
+class BaselineFileError(InputError):
     """A baseline article or the corpus index cannot be used; the message names the file and the reason."""
 
 

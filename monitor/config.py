@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from monitor.crawling.safety import AddressPolicy, parse_networks
+from monitor.errors import MonitorError
 
 ENV_PREFIX = "MONITOR_"
 DEFAULT_DATABASE_URL = "sqlite:///./data/monitor.db"
@@ -31,7 +32,7 @@ _INTERVAL_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.IGNORECASE)
 _INTERVAL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-class ConfigError(ValueError):
+class ConfigError(MonitorError):
     """A configuration value is unusable; the message is one line naming the variable and the problem."""
 
 

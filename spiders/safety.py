@@ -39,13 +39,16 @@ from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolu
 from zope.interface import implementer
 
 from monitor.crawling.safety import AddressPolicy, scheme_refusal
+from monitor.errors import MonitorError
 
 ALLOWED_NETWORKS_SETTING = "CRAWL_ALLOWED_NETWORKS"
 NAME_LOOKUP_SETTING = "CRAWL_NAME_LOOKUP"
 
 
-class DestinationRefusedError(IgnoreRequest):
-    """A request the crawl-safety policy refused; the message is the reason for the crawl report."""
+class DestinationRefusedError(IgnoreRequest, MonitorError):
+    """A request the crawl-safety policy refused; the message is the reason for the crawl report.
+
+    An IgnoreRequest, so Scrapy drops the request and calls its errback."""
 
 
 def policy_from_settings(settings: BaseSettings) -> AddressPolicy:

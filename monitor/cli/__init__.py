@@ -8,24 +8,20 @@ import click
 
 from monitor.cli.context import CliContext
 from monitor.config import ConfigError, load_settings
-from monitor.errors import InputError
-from monitor.storage.engine import DatabaseError
+from monitor.errors import MonitorError
 
 
 class MonitorGroup(click.Group):
-    """Turns the errors a user can cause into one line on stderr and exit status 1, never a traceback."""
+    """Turns the project's errors into their one line on stderr and exit status 1, never a traceback.
+
+    Only `MonitorError`s are caught: anything else is a bug, and its traceback is what a report needs.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (InputError, ConfigError, DatabaseError) as exc:
+        except MonitorError as exc:
             raise click.ClickException(str(exc)) from None
-        except ValueError as exc:
-            # Loader and parser errors (BaselineFileError, ClaimsFileError) are ValueErrors with a
-            # message meant for the user.
-            if type(exc).__module__.startswith(("monitor", "baseline", "alerts", "spiders")):
-                raise click.ClickException(str(exc)) from None
-            raise
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,36 +41,26 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = CliContext(settings)
 
 
-# (module, command) pairs, one per verb or verb group, in the order `monitor --help` lists them.
-_COMMANDS = [
-    ("monitor.cli.service", "init"),
-    ("monitor.cli.baseline", "baseline"),
-    ("monitor.cli.watch", "watch"),
-    ("monitor.cli.sources", "sources"),
-    ("monitor.cli.check", "check"),
-    ("monitor.cli.crawl", "crawl"),
-    ("monitor.cli.crawler", "crawler"),
-    ("monitor.cli.articles", "articles"),
-    ("monitor.cli.articles", "matches"),
-    ("monitor.cli.digest", "digest"),
-    ("monitor.cli.alerts", "alerts"),
-    ("monitor.cli.service", "serve"),
-    ("monitor.cli.service", "run"),
-    ("monitor.cli.service", "demo"),
-]
+def _verbs() -> tuple[click.Command, ...]:
+    """Every verb and verb group. Their modules are imported at start-up, with no exception caught: a verb
+    whose module fails to import stops `monitor` with that error instead of vanishing from `--help`.
+
+    The imports are local so that the package's attributes stay the verb modules (`monitor.cli.check`),
+    not the commands of the same names.
+    """
+    from monitor.cli.alerts import alerts
+    from monitor.cli.articles import articles, matches
+    from monitor.cli.baseline import baseline
+    from monitor.cli.check import check
+    from monitor.cli.crawl import crawl
+    from monitor.cli.crawler import crawler
+    from monitor.cli.digest import digest
+    from monitor.cli.service import demo, init, run, serve
+    from monitor.cli.sources import sources
+    from monitor.cli.watch import watch
+
+    return (init, baseline, watch, sources, check, crawl, crawler, articles, matches, digest, alerts, serve, run, demo)
 
 
-def _register() -> None:
-    import importlib
-
-    for module_name, attribute in _COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a verb still being built in a parallel branch of work
-        main.add_command(getattr(module, attribute))
-
-
-_register()
+for verb in _verbs():
+    main.add_command(verb)

@@ -14,12 +14,12 @@ from monitor.crawling.runs import CrawlLimits
 from monitor.crawling.scaleout import (
     DEFAULT_SOURCE_TIME_LIMIT,
     CrawlWorker,
-    ScaleOutError,
     connect_redis,
     require_redis_url,
     safe_redis_url,
     stop_on_signals,
 )
+from monitor.errors import error_line
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -61,11 +61,8 @@ def crawler(
     exits with status 0; Ctrl-C stops the crawl at once and queues its source again.
     """
     _configure_logging()
-    try:
-        url = require_redis_url(cli.settings)
-        client = connect_redis(url)
-    except ScaleOutError as exc:
-        raise click.ClickException(str(exc)) from None
+    url = require_redis_url(cli.settings)
+    client = connect_redis(url)
     notice = no_channel_notice(cli.settings)
     if notice:
         click.echo(notice, err=True)
@@ -86,7 +83,7 @@ def crawler(
     except redis.RedisError as exc:
         # Whatever this worker had taken is still in its processing list: the next worker of this name,
         # or any other once this one's heartbeat has expired, queues it again.
-        raise click.ClickException(f"lost Redis at {safe_redis_url(url)}: {str(exc).splitlines()[0]}") from None
+        raise click.ClickException(f"lost Redis at {safe_redis_url(url)}: {error_line(exc)}") from None
     click.echo(
         f"crawler {worker.name}: stopped after {report.crawled} source(s), {report.failed} failed run(s)", err=True
     )

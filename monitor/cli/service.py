@@ -71,7 +71,7 @@ def run(cli: CliContext, host: str | None, port: int | None, every: str | None, 
     """
     from monitor.crawling.launchers import DEFAULT_CRAWL_TIME_LIMIT
     from monitor.crawling.runs import CrawlLimits
-    from monitor.service.run import ServiceError, ServiceOptions, run_service
+    from monitor.service.run import ServiceOptions, run_service
     from monitor.service.scheduler import SchedulerOptions
 
     settings = cli.settings
@@ -83,12 +83,7 @@ def run(cli: CliContext, host: str | None, port: int | None, every: str | None, 
     _configure_logging()
     with cli.session() as session:
         initialise(session)
-    try:
-        run_service(
-            settings, cli.engine, host=host or settings.web_host, port=port or settings.web_port, options=options
-        )
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from None
+    run_service(settings, cli.engine, host=host or settings.web_host, port=port or settings.web_port, options=options)
 
 
 def _configure_logging() -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
 from monitor.crawling.runs import CrawlLimits, RunningCrawl, fail_running_crawl_runs, start_crawl
+from monitor.errors import MonitorError
 from monitor.ingest.model import MatchHook
 from monitor.storage.models import CrawlStatus, utcnow
 
@@ -61,7 +62,7 @@ class ManagedCrawlLauncher(CrawlLauncher, Protocol):
         ...
 
 
-class CrawlFailedError(RuntimeError):
+class CrawlFailedError(MonitorError):
     """A crawl ran and failed; its `CrawlRun` row holds the reason."""
 
 

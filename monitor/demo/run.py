@@ -36,6 +36,7 @@ from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import DEMO_FEEDS
 from monitor.demo.sinks import MailSink, ReceivedMail, SlackSink, slack_headline
 from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
+from monitor.errors import MonitorError
 from monitor.service.jobs import MonitorJobs
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Article, CrawlRun, Match, MetaEntry, Source
@@ -66,7 +67,7 @@ class CycleOutcome:
     problems: list[str]
 
 
-class DemoError(RuntimeError):
+class DemoError(MonitorError):
     """The demo cycle did not complete (a crawl failed, or nothing was delivered); the message says what."""
 
 

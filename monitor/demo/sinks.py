@@ -18,8 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
 
+from monitor.errors import MonitorError
 
-class MissingDemoDependency(RuntimeError):
+
+class MissingDemoDependency(MonitorError):
     """A package the demo needs (aiosmtpd) is not installed."""
 
 

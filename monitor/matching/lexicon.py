@@ -15,12 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from monitor.errors import InputError
 from monitor.matching.text import fold_text, stem, word_tokens
 
 Phrase = tuple[str, ...]
 
 
-class LexiconError(ValueError):
+class LexiconError(InputError):
     """A lexicon file that cannot be read or has the wrong shape; the message names the file and key."""
 
 

@@ -31,6 +31,7 @@ from alerts.outbox import configured_channels, no_channel_notice
 from monitor.config import Settings
 from monitor.crawling.launchers import DEFAULT_CRAWL_TIME_LIMIT, CrawlLauncher, ManagedCrawlLauncher, make_launcher
 from monitor.crawling.runs import CrawlLimits
+from monitor.errors import MonitorError
 from monitor.service.jobs import MonitorJobs
 from monitor.service.scheduler import MonitorScheduler, SchedulerOptions
 from monitor.web.server import check_listen_address
@@ -38,7 +39,7 @@ from monitor.web.server import check_listen_address
 logger = logging.getLogger(__name__)
 
 
-class ServiceError(RuntimeError):
+class ServiceError(MonitorError):
     """The service could not start (the web app's port is taken, say); the message says why."""
 
 

@@ -17,10 +17,12 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
+from monitor.errors import MonitorError
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(MonitorError):
     """The database cannot be opened or migrated; the message says which and why, without the password."""
 
 

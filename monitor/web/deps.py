@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from monitor.config import Settings
-from monitor.errors import DuplicateError, InputError, NotFoundError
+from monitor.errors import DuplicateError, InputError, MonitorError, NotFoundError
 from monitor.storage.engine import session_scope
 from monitor.web.filters import MAX_ID
 from monitor.web.rendering import render_page
@@ -54,7 +54,7 @@ Context = Annotated[WebContext, Depends(web_context)]
 ItemId = Annotated[int, Path(ge=0, le=MAX_ID, description="An id (no item has one above 2^63 - 1).")]
 
 
-class LoginRequired(Exception):
+class LoginRequired(MonitorError):
     """A page write without the token: the browser is sent to the login form."""
 
     def __init__(self, next_path: str) -> None:
@@ -62,7 +62,7 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-class CsrfRejected(Exception):
+class CsrfRejected(MonitorError):
     """A form came without a valid CSRF token (an old page, or another site)."""
 
 
