@@ -17,12 +17,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import charset_normalizer
 import trafilatura
 from trafilatura.settings import Document
 
 from monitor.errors import InputError
 from monitor.text.claims import extract_claims, is_call_to_action, is_claim, is_comment_header, is_picture_credit
+from monitor.text.decode import decode_text
 from monitor.text.sentences import normalize_whitespace, split_paragraphs, split_sentences
 
 __all__ = [
@@ -234,51 +234,20 @@ def _guess_title(header: Iterable[_Paragraph]) -> str | None:
 # Bytes to text
 
 _BINARY_SIGNATURES = (b"%PDF", b"\x89PNG", b"PK\x03\x04", b"\x1f\x8b", b"GIF8", b"\xff\xd8\xff", b"\x7fELF")
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
-_CONTENT_TYPE_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _HTML_SNIFF_RE = re.compile(r"<(?:!doctype\s+html|html|head|body|article|main|p|div|title|meta)\b", re.I)
 # Text with more control characters than this share is not an article but binary data.
 _MAX_CONTROL_SHARE = 0.01
 
 
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def _try_decode(data: bytes, encoding: str | None) -> str | None:
-    codec = _codec(encoding)
-    if codec is None:
-        return None
-    try:
-        return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
 def _decode(data: bytes, *, source: str, content_type: str | None) -> str:
-    """Decode article bytes: a BOM, then UTF-8, the declared charset, a meta charset, then detection."""
+    """Decode article bytes as `monitor.text.decode` does every page, refusing what is no article text."""
     if not data.strip():
         raise BaselineFileError(f"{source}: the file is empty")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = _try_decode(data, "utf-16")
-    elif data.startswith(_BINARY_SIGNATURES) or b"\x00" in data:
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and (
+        data.startswith(_BINARY_SIGNATURES) or b"\x00" in data
+    ):
         raise BaselineFileError(f"{source}: binary content, not an article's text or HTML")
-    else:
-        text = _try_decode(data, "utf-8-sig")
-    declared = _CONTENT_TYPE_CHARSET_RE.search(content_type or "")
-    meta = _META_CHARSET_RE.search(data[:8192])
-    if text is None and declared:
-        text = _try_decode(data, declared.group(1))
-    if text is None and meta:
-        text = _try_decode(data, meta.group(1).decode("ascii", "replace"))
-    if text is None:
-        best = charset_normalizer.from_bytes(data).best()
-        text = str(best) if best is not None else None
+    text = decode_text(data, content_type)
     if text is None:
         raise BaselineFileError(f"{source}: cannot decode the text (not UTF-8 and no usable charset)")
     controls = sum(1 for char in text if ord(char) < 32 and char not in "\t\n\r\f")

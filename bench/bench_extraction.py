@@ -19,7 +19,8 @@ from pathlib import Path
 
 from _common import Figures, shared_dir
 
-from spiders.extraction import decode_html, extract_article
+from monitor.text.decode import decode_html
+from spiders.extraction import extract_article
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 Shingle = tuple[str, ...]

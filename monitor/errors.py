@@ -53,10 +53,11 @@ class NotFoundError(InputError):
     """The thing to change or remove does not exist."""
 
 
-def error_line(error: BaseException, *, with_type: bool = False, limit: int | None = None) -> str:
+def error_line(error: object, *, with_type: bool = False, limit: int | None = None) -> str:
     """The first line of an error's message, for logs, records and one-line reports.
 
-    `with_type` puts the error's class name first ("TimeoutError: timed out"); `limit` cuts the message.
+    `error` is an exception, or what a driver hands over as one (`DBAPIError.orig`). `with_type` puts its
+    class name first ("TimeoutError: timed out"); `limit` cuts the message.
     An error with no message is told by its class name alone.
     """
     lines = str(error).strip().splitlines()

@@ -1,4 +1,4 @@
-"""Article extraction from fetched HTML: decoding, canonical URL, main text and metadata.
+"""Article extraction from fetched HTML (decoded by `monitor.text.decode`): canonical URL, main text, metadata.
 
 Pure functions over bytes and strings (no Scrapy, no I/O), so they are tested on saved pages and measured
 on the article-extraction benchmark (`bench/bench_extraction.py`). The main text comes from trafilatura,
@@ -9,7 +9,6 @@ parts we do not keep (categories, tags, licence) and searches that cannot succee
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import re
 import unicodedata
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-import charset_normalizer
 import lxml.html
 import trafilatura
 from htmldate import find_date
@@ -36,7 +34,6 @@ from trafilatura.metadata import (
 __all__ = [
     "ExtractedPage",
     "canonical_url",
-    "decode_html",
     "detect_language",
     "extract_article",
     "strip_tracking",
@@ -80,15 +77,6 @@ _TRACKING_NAMES = frozenset(
     }
 )
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
-# Encoding sniffing looks at this much of the body: enough text to tell windows-1251 from KOI8-R.
-_SNIFF_BYTES = 64 * 1024
 
 # Fewer words than this is a stub, a paywall teaser or a link list, not an article.
 MIN_ARTICLE_WORDS = 10
@@ -150,52 +138,6 @@ def canonical_url(page_url: str, html: str | lxml.html.HtmlElement) -> str:
             continue
         return strip_tracking(candidate)
     return fallback
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Decoding
-
-
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name.strip().strip("\"'")).name
-    except LookupError:
-        return None
-
-
-def _decode_strict(body: bytes, encoding: str | None) -> str | None:
-    if encoding is None:
-        return None
-    try:
-        return body.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
-def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Decode an HTML body: byte-order mark, then a declared charset (header, then `<meta>`) that fits,
-    then UTF-8, then detection from the bytes (windows-1251, KOI8-R, ... pages often declare nothing).
-
-    Never raises: a body no encoding fits is decoded with replacement characters.
-    """
-    for bom, bom_encoding in _BOMS:
-        if body.startswith(bom):
-            return body.decode(bom_encoding, errors="replace")
-    header_match = _HEADER_CHARSET_RE.search(content_type or "")
-    meta_match = _META_CHARSET_RE.search(body[:4096])
-    declared = [
-        _codec(header_match.group(1) if header_match else None),
-        _codec(meta_match.group(1).decode("ascii", "ignore") if meta_match else None),
-    ]
-    for candidate in (*declared, "utf-8"):
-        decoded = _decode_strict(body, candidate)
-        if decoded is not None:
-            return decoded
-    best = charset_normalizer.from_bytes(body[:_SNIFF_BYTES]).best()
-    encoding = best.encoding if best is not None else (declared[0] or declared[1] or "windows-1252")
-    return body.decode(encoding, errors="replace")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.catalog.queries import stored_urls
 from monitor.crawling.fetch_log import fetched_urls, remember_fetched
+from monitor.errors import error_line
 from monitor.storage.engine import session_scope
 from monitor.storage.models import utcnow
 
@@ -60,4 +61,4 @@ class FetchedUrlRecorder:
             with session_scope(self.engine) as session:
                 remember_fetched(session, pending, now=self.clock())
         except SQLAlchemyError as exc:
-            logger.warning("could not remember %d fetched addresses: %s", len(pending), str(exc).splitlines()[0])
+            logger.warning("could not remember %d fetched addresses: %s", len(pending), error_line(exc))

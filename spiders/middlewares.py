@@ -8,8 +8,6 @@ the crawl; the next scheduled run tries again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Self
 
 from scrapy import Request
@@ -22,27 +20,10 @@ from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
+from monitor.crawling.fetch import retry_after_seconds
+
 # Why a page was finally given up is kept in its meta, so the error report can say it.
 GAVE_UP_META = "monitor_gave_up"
-
-
-def retry_after_seconds(value: bytes | str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date); None if absent or bad."""
-    if value is None:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if not text:
-        return None
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _after_retries(request: Request) -> str:

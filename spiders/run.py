@@ -13,6 +13,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from monitor.crawling.job import CrawlJob, CrawlLimits, CrawlReport
+from monitor.errors import error_line
 from monitor.storage.engine import make_engine
 from spiders.known_urls import FetchedUrlRecorder, KnownUrlLookup
 from spiders.lifetime import die_with_parent
@@ -92,7 +93,7 @@ def run_crawl_job(job: CrawlJob, connection: Connection) -> None:
         connection.send(("report", report.to_message()))
     except Exception as exc:
         logging.getLogger(__name__).exception("the crawl failed")
-        connection.send(("failed", f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"))
+        connection.send(("failed", error_line(exc, with_type=True, limit=300)))
         raise SystemExit(1) from None
     finally:
         connection.close()

@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Connection
 
 from monitor.crawling.job import CrawlJob
+from monitor.errors import error_line
 from monitor.ingest.analyse import AnalyzedArticle, ArticleAnalyzer
 from monitor.ingest.model import IncomingArticle, IngestOutcome, IngestResult
 from monitor.ingest.pipeline import ArticleIngestor
 from monitor.ingest.write import ArticleWriter
 from monitor.storage.engine import make_engine
-from spiders.extraction import decode_html, extract_article
+from monitor.text.decode import decode_html
+from spiders.extraction import extract_article
 from spiders.items import FetchedArticle
 from spiders.lifetime import die_with_parent
 
@@ -58,10 +60,6 @@ def incoming_article(item: FetchedArticle, html: str | None = None) -> IncomingA
     )
 
 
-def _first_line(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}" if str(exc) else type(exc).__name__
-
-
 class PageAnalyzer:
     """Screens, extracts and analyzes pages; every failure becomes a `ProcessedArticle`, never an exception."""
 
@@ -93,7 +91,7 @@ class PageAnalyzer:
             analyzed = self.analyzer.analyze(article)
         except Exception as exc:
             logger.exception("analysis failed for %s", item.final_url)
-            return ProcessedArticle(error=f"analysis failed: {_first_line(exc)}")
+            return ProcessedArticle(error=f"analysis failed: {error_line(exc, with_type=True, limit=200)}")
         return NOT_ON_TOPIC if analyzed is None else analyzed
 
 
@@ -102,7 +100,7 @@ def write_article(writer: ArticleWriter, analyzed: AnalyzedArticle) -> Processed
         return ProcessedArticle(result=writer.write(analyzed))
     except Exception as exc:  # the article is rolled back and reported; the next run retries it
         logger.exception("storing failed for %s", analyzed.article.url)
-        return ProcessedArticle(error=f"storing failed: {_first_line(exc)}")
+        return ProcessedArticle(error=f"storing failed: {error_line(exc, with_type=True, limit=200)}")
 
 
 class ArticleProcessor:
@@ -125,7 +123,7 @@ class ArticleProcessor:
             return ProcessedArticle(result=self.ingestor.ingest(article))
         except Exception as exc:  # the article is rolled back and reported; the next run retries it
             logger.exception("storing failed for %s", item.final_url)
-            return ProcessedArticle(error=f"storing failed: {_first_line(exc)}")
+            return ProcessedArticle(error=f"storing failed: {error_line(exc, with_type=True, limit=200)}")
 
 
 # ---------------------------------------------------------------------------------------------------------

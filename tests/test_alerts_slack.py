@@ -14,12 +14,13 @@ from factories import crawl_run, match
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from alerts.channels.slack import SlackChannel, parse_retry_after
+from alerts.channels.slack import SlackChannel
 from alerts.dispatcher import OutboxDispatcher
 from alerts.errors import PermanentDeliveryError, TemporaryDeliveryError
 from alerts.outbox import enqueue_match_alerts
 from alerts.render import RenderedMessage
 from alerts.retry import RetryPolicy
+from monitor.crawling.fetch import retry_after_seconds as parse_retry_after
 from monitor.storage.engine import session_scope
 
 

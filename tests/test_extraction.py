@@ -22,18 +22,18 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 from trafilatura.xpaths import AUTHOR_XPATHS
 
+from monitor.crawling.fetch import retry_after_seconds
 from monitor.crawling.job import CrawlJob, SourceSpec
+from monitor.text.decode import decode_html
 from spiders.extraction import (
     _AUTHOR_MARKUP,
     _AUTHOR_WORDS_RE,
     canonical_url,
-    decode_html,
     detect_language,
     extract_article,
     strip_tracking,
 )
 from spiders.items import FetchedArticle
-from spiders.middlewares import retry_after_seconds
 from spiders.pipelines import incoming_article
 from spiders.spiders.news import NewsSpider, looks_like_article
 from spiders.tally import CrawlTally

@@ -46,9 +46,9 @@ from monitor.crawling.scaleout import (
     RedisKeys,
     ScaleOutError,
     SourceQueue,
-    stop_on_signals,
 )
 from monitor.demo.site import LOCAL_SITE_NETWORK
+from monitor.service.signals import stop_on_signals
 from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import Alert, AlertStatus, Article, CrawlRun, CrawlStatus, Match
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 from pydantic import SecretStr
 
 from alerts.errors import PermanentDeliveryError, TemporaryDeliveryError
 from alerts.render import RenderedMessage
+from monitor.crawling.fetch import retry_after_seconds
 
 CHANNEL = "slack"
 # Loggers through which an HTTP library may print the request URL.
@@ -43,22 +42,6 @@ def _mask_in_http_logs(secret: str) -> None:
         http_logger = logging.getLogger(name)
         if not any(isinstance(f, SecretMaskingFilter) and f.secret == secret for f in http_logger.filters):
             http_logger.addFilter(SecretMaskingFilter(secret))
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
 class SlackChannel:
@@ -108,7 +91,7 @@ class SlackChannel:
         reason = self._reason(response)
         if status == 200:
             return
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if status == 429:
             raise TemporaryDeliveryError(
                 f"Slack rate-limited the webhook (429, retry after {retry_after or '?'} s)",

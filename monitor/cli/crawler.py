@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 import click
@@ -17,9 +18,9 @@ from monitor.crawling.scaleout import (
     connect_redis,
     require_redis_url,
     safe_redis_url,
-    stop_on_signals,
 )
 from monitor.errors import error_line
+from monitor.service.signals import stop_on_signals
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -78,7 +79,8 @@ def crawler(
     )
     click.echo(f"crawler {worker.name}: taking sources from {safe_redis_url(url)}", err=True)
     try:
-        with stop_on_signals(stop):
+        # SIGTERM only: Ctrl-C (SIGINT) stops the crawl at once, and its source is queued again.
+        with stop_on_signals(stop, (signal.SIGTERM,), then="stopping after the current source"):
             report = worker.run(once=once, max_sources=max_sources)
     except redis.RedisError as exc:
         # Whatever this worker had taken is still in its processing list: the next worker of this name,

@@ -1,8 +1,11 @@
-"""Fetching one document over HTTP for the CLI and web (the crawler has its own, Scrapy-based, path)."""
+"""HTTP as Claim Monitor speaks it: its User-Agent, how a `Retry-After` is read (by the crawler and the Slack
+channel alike), and fetching one document for the CLI and web (the crawler has its own, Scrapy-based, path)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -63,3 +66,22 @@ def fetch_document(
     finally:
         if own_client:
             http.close()
+
+
+def retry_after_seconds(value: bytes | str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date); None if absent or bad."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

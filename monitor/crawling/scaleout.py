@@ -29,12 +29,10 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from types import FrameType
 from typing import Any, cast
 
 import redis
@@ -46,7 +44,7 @@ from monitor.config import Settings
 from monitor.crawling.job import CrawlLimits
 from monitor.crawling.runs import KILL_GRACE_SECONDS, CrawlSummary, ProgressCallback, fail_crawl_run, start_crawl
 from monitor.crawling.stale_runs import close_orphaned_runs
-from monitor.errors import InputError, MonitorError
+from monitor.errors import InputError, MonitorError, error_line
 from monitor.storage.models import CrawlStatus, utcnow
 
 __all__ = [
@@ -61,7 +59,6 @@ __all__ = [
     "WorkerReport",
     "connect_redis",
     "redis_scrapy_settings",
-    "stop_on_signals",
 ]
 
 logger = logging.getLogger(__name__)
@@ -115,13 +112,8 @@ def connect_redis(url: str) -> redis.Redis:
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise ScaleOutError(f"cannot reach Redis at {safe_redis_url(url)}: {_first_line(exc)}") from None
+        raise ScaleOutError(f"cannot reach Redis at {safe_redis_url(url)}: {error_line(exc)}") from None
     return client
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 @dataclass(frozen=True)
@@ -360,7 +352,7 @@ class RedisCrawlLauncher:
             queued = [url for url in source_urls if self.queue.push(url)]
         except redis.RedisError as exc:
             raise ScaleOutError(
-                f"cannot queue crawls in Redis at {safe_redis_url(self.redis_url)}: {_first_line(exc)}"
+                f"cannot queue crawls in Redis at {safe_redis_url(self.redis_url)}: {error_line(exc)}"
             ) from None
         skipped = len(source_urls) - len(queued)
         if queued:
@@ -471,7 +463,7 @@ class CrawlWorker:
             report.dropped += len(batch)
             return
         except SQLAlchemyError as exc:
-            logger.error("database error before crawling %s, queued again: %s", ", ".join(urls), _first_line(exc))
+            logger.error("database error before crawling %s, queued again: %s", ", ".join(urls), error_line(exc))
             for source in batch:
                 self.queue.give_back(self.name, source)
             self.stop.wait(DATABASE_RETRY_SECONDS)
@@ -546,7 +538,7 @@ class CrawlWorker:
                 try:
                     self.client.set(self.keys.heartbeat(self.name), "1", px=int(self.heartbeat_ttl * 1000))
                 except redis.RedisError as exc:  # the main loop notices a lasting outage and exits
-                    logger.warning("cannot refresh the heartbeat of worker %s: %s", self.name, _first_line(exc))
+                    logger.warning("cannot refresh the heartbeat of worker %s: %s", self.name, error_line(exc))
 
         thread = threading.Thread(target=beat, name=f"heartbeat-{self.name}", daemon=True)
         thread.start()
@@ -602,19 +594,3 @@ class CrawlWorker:
 def default_worker_name() -> str:
     """Host name and process id: unique per running worker (and stable across restarts in a container)."""
     return f"{socket.gethostname()}-{os.getpid()}"
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: threading.Event, signals: Sequence[signal.Signals] = (signal.SIGTERM,)) -> Iterator[None]:
-    """Set `stop` on any of `signals` while the body runs (a worker then ends after its current source)."""
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("%s received: stopping after the current source", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {signum: signal.signal(signum, request_stop) for signum in signals}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

@@ -23,6 +23,7 @@ from alerts.digest import DigestSending, send_digest
 from alerts.dispatcher import OutboxDispatcher
 from monitor.crawling.launchers import CrawlFailedError, CrawlLauncher, ManagedCrawlLauncher
 from monitor.crawling.stale_runs import close_orphaned_runs
+from monitor.errors import error_line
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, Digest, Source, utcnow
 
@@ -103,10 +104,8 @@ class JobHealth:
 def describe_error(error: BaseException) -> str:
     """One line: a database error's first line (without SQL), else the type and message."""
     if isinstance(error, sa_exc.DBAPIError):
-        first = str(error.orig).strip().splitlines()
-        return f"database error: {first[0] if first else type(error.orig).__name__}"
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+        return f"database error: {error_line(error.orig)}"
+    return error_line(error, with_type=True)
 
 
 def due_digest_day(now: datetime, *, digest_time: time, zone: ZoneInfo) -> date:

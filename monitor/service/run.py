@@ -11,14 +11,11 @@ only ever marked sent after their channel accepted them, so nothing is lost.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from types import FrameType
 from typing import Any, TextIO
 
 import httpx
@@ -34,6 +31,7 @@ from monitor.crawling.runs import CrawlLimits
 from monitor.errors import MonitorError
 from monitor.service.jobs import MonitorJobs
 from monitor.service.scheduler import MonitorScheduler, SchedulerOptions
+from monitor.service.signals import stop_on_signals
 from monitor.web.server import check_listen_address
 
 logger = logging.getLogger(__name__)
@@ -97,26 +95,6 @@ def build_dispatcher(
     dispatcher = OutboxDispatcher.from_settings(engine, settings, channels, cooldown=options.alert_cooldown)
     dispatcher.lease = options.outbox_lease
     return dispatcher
-
-
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT and SIGTERM set `stop` while inside (main thread only; elsewhere the caller sets `stop`)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        if not stop.is_set():
-            logger.info("%s received: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def run_service(

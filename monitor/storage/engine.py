@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, error_line
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -91,7 +91,7 @@ def migrate(engine: Engine) -> bool:
             return False
         command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
-        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {_first_line(exc.orig)}") from None
+        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {error_line(exc.orig)}") from None
     return True
 
 
@@ -101,12 +101,7 @@ def check_connection(engine: Engine) -> None:
         with engine.connect():
             pass
     except OperationalError as exc:
-        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {_first_line(exc.orig)}") from None
-
-
-def _first_line(error: object) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {error_line(exc.orig)}") from None
 
 
 @contextmanager
