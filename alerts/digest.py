@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from alerts.outbox import enqueue_digest_alerts, list_alerts
-from alerts.render import VERDICT_ORDER, describe_evidence, format_day, group_by_baseline, text_fragment_link
-from alerts.views import MatchView, load_match_views
+from alerts.outbox import enqueue_digest_alerts
+from alerts.render import describe_evidence, format_day, group_by_baseline, text_fragment_link
+from monitor.catalog.queries import VERDICT_ORDER, MatchView, day_window, failing_sources, list_alerts, load_match_views
 from monitor.storage.models import (
     AlertStatus,
     Article,
@@ -30,7 +30,6 @@ from monitor.storage.models import (
     Digest,
     Match,
     ReviewStatus,
-    Source,
     utcnow,
 )
 
@@ -130,13 +129,6 @@ class DigestContent(BaseModel):
 
     def verdict_counts(self) -> dict[str, int]:
         return {section.verdict: section.count for section in self.verdicts}
-
-
-def day_window(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants where local `day` starts and the next local day starts (DST-correct)."""
-    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
-    return start, end
 
 
 def local_today(zone: ZoneInfo, *, now: datetime | None = None) -> date:
@@ -262,11 +254,6 @@ def _new_outlets(session: Session, start: datetime, end: datetime) -> list[str]:
 
 
 def _failing_sources(session: Session) -> list[FailingSource]:
-    statement = (
-        select(Source)
-        .where(col(Source.enabled).is_(True), col(Source.consecutive_failures) > 0)
-        .order_by(col(Source.consecutive_failures).desc(), col(Source.url))
-    )
     return [
         FailingSource(
             url=source.url,
@@ -274,7 +261,7 @@ def _failing_sources(session: Session) -> list[FailingSource]:
             consecutive_failures=source.consecutive_failures,
             last_error=source.last_error,
         )
-        for source in session.execute(statement).scalars()
+        for source in failing_sources(session)
     ]
 
 

@@ -37,7 +37,7 @@ from alerts.outbox import (
 )
 from alerts.render import RenderedMessage, render_match_batch
 from alerts.retry import RetryPolicy
-from alerts.views import MatchView, load_match_views
+from monitor.catalog.queries import MatchView, load_match_views
 from monitor.config import Settings
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, utcnow

@@ -30,7 +30,6 @@ from monitor.storage.models import (
     Claim,
     CrawlRun,
     CrawlStatus,
-    Digest,
     Match,
     ReviewStatus,
     utcnow,
@@ -397,47 +396,3 @@ def last_sent_per_baseline_claim(
         .group_by(col(Match.baseline_claim_id))
     )
     return {baseline_id: sent_at for baseline_id, sent_at in session.execute(statement) if sent_at}
-
-
-@dataclass(frozen=True)
-class AlertListing:
-    """An alert row with what it carries, for `monitor alerts list` and the digest."""
-
-    id: int
-    channel: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    sent_at: datetime | None
-    last_error: str | None
-    carries: str
-
-
-def list_alerts(session: Session, *, status: str | None = None, limit: int = 500) -> list[AlertListing]:
-    """Alerts, newest first, optionally of one status."""
-    statement = (
-        select(Alert, col(Match.verdict), col(Digest.day))
-        .outerjoin(Match, col(Match.id) == col(Alert.match_id))
-        .outerjoin(Digest, col(Digest.id) == col(Alert.digest_id))
-        .order_by(col(Alert.id).desc())
-        .limit(limit)
-    )
-    if status is not None:
-        statement = statement.where(col(Alert.status) == status)
-    listings = []
-    for alert, verdict, day in session.execute(statement):
-        assert alert.id is not None
-        carries = f"digest {day.isoformat()}" if day is not None else f"match {alert.match_id} ({verdict})"
-        listings.append(
-            AlertListing(
-                id=alert.id,
-                channel=alert.channel,
-                status=alert.status,
-                attempts=alert.attempts,
-                next_attempt_at=alert.next_attempt_at,
-                sent_at=alert.sent_at,
-                last_error=alert.last_error,
-                carries=carries,
-            )
-        )
-    return listings

@@ -17,10 +17,8 @@ from urllib.parse import quote, urldefrag
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from alerts.views import MatchView
+from monitor.catalog.queries import VERDICT_ORDER, MatchView
 
-# Strongest news first: a contradiction matters more than a repetition.
-VERDICT_ORDER = ("contradicted", "updated", "repeated")
 # Slack refuses more than 50 blocks in a message and more than 3,000 characters in a section's text.
 SLACK_MAX_BLOCKS = 50
 SLACK_MAX_SECTION_CHARS = 3000

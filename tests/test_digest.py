@@ -14,8 +14,9 @@ from click.testing import CliRunner
 from factories import article, baseline_claim, crawl_run, match, source
 from sqlalchemy.engine import Engine
 
-from alerts.digest import DigestContent, build_digest, day_window, send_digest, stored_digest
+from alerts.digest import DigestContent, build_digest, send_digest, stored_digest
 from alerts.digest_render import digest_html, digest_json, digest_text
+from monitor.catalog.queries import day_window
 from monitor.cli import main
 from monitor.storage.engine import session_scope
 from monitor.storage.models import CrawlStatus, ReviewStatus

@@ -10,7 +10,8 @@ import httpx
 
 from alerts.channels import build_channels
 from alerts.dispatcher import DispatchReport, OutboxDispatcher
-from alerts.outbox import list_alerts, no_channel_notice
+from alerts.outbox import no_channel_notice
+from monitor.catalog.queries import list_alerts
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
 

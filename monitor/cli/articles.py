@@ -74,7 +74,6 @@ def list_matches_command(cli: CliContext, as_json: bool, verdict: str | None, si
         click.echo("No matches stored yet.")
         return
     table = [
-        (match.id, match.verdict, f"{match.score:.0f}", claim.text, baseline.text)
-        for match, claim, _article, baseline in rows
+        (row.match.id, row.match.verdict, f"{row.match.score:.0f}", row.claim.text, row.baseline.text) for row in rows
     ]
     print_table(["id", "verdict", "score", "claim", "baseline claim"], table, max_width=50)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from alerts.render import VERDICT_ORDER
+from monitor.catalog.queries import VERDICT_ORDER
 
 WIDTH = 600
 HEIGHT = 160

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 from alerts.render import safe_href, text_fragment_link
+from monitor.catalog.queries import ListedMatch
 from monitor.web.highlight import evidence_lines
-from monitor.web.queries import ListedMatch
 
 ATOM = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

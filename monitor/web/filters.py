@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from monitor.web.queries import REVIEW_STATUSES, VERDICTS, MatchFilters
+from monitor.catalog.queries import REVIEW_STATUSES, VERDICTS, MatchFilters
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

@@ -18,8 +18,8 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from alerts.render import format_day, safe_href, text_fragment_link
+from monitor.catalog.queries import as_local
 from monitor.web.highlight import evidence_lines, highlight, pair_marks
-from monitor.web.queries import as_local
 from monitor.web.security import WebSecurity
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.render import text_fragment_link
+from monitor.catalog.queries import BaselineClaimStats, DigestDay, ListedMatch, MatchSummary, match_json
 from monitor.storage.models import Article, Source, WatchTerm
-from monitor.web.queries import BaselineClaimStats, DigestDay, ListedMatch
 
 Item = TypeVar("Item")
 
 
-class MatchOut(BaseModel):
-    """A match; the first eight fields are those of `monitor matches list --json`."""
+class MatchOut(MatchSummary):
+    """A match: `MatchSummary`'s fields (those of `monitor matches list --json`), then the web's."""
 
-    id: int
-    verdict: str
-    score: float
-    claim: str
-    article_url: str
-    baseline_claim_id: int
-    baseline_claim: str
-    evidence: dict[str, Any]
     link: str = Field(description="The article address with a text fragment that highlights the claim.")
     article_id: int
     article_title: str | None
@@ -36,18 +28,11 @@ class MatchOut(BaseModel):
     reviewed_at: datetime | None
 
     @classmethod
-    def of(cls, item: ListedMatch) -> MatchOut:
+    def of(cls, item: ListedMatch) -> Self:
         match, claim, article = item.match, item.claim, item.article
-        assert match.id is not None and item.baseline.id is not None and article.id is not None
+        assert article.id is not None
         return cls(
-            id=match.id,
-            verdict=match.verdict,
-            score=round(float(match.score), 1),
-            claim=claim.text,
-            article_url=article.url,
-            baseline_claim_id=item.baseline.id,
-            baseline_claim=item.baseline.text,
-            evidence=dict(match.evidence or {}),
+            **match_json(item),
             link=text_fragment_link(article.url, claim.text),
             article_id=article.id,
             article_title=article.title,

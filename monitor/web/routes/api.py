@@ -10,14 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlmodel import Session
 
 from alerts.digest import DigestContent, build_digest
-from monitor.catalog.sources import add_source, remove_source, set_source_enabled
-from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
-from monitor.crawling.safety import AddressPolicy
-from monitor.errors import InputError
-from monitor.storage.models import Source, WatchTerm
-from monitor.web.deps import ApiWriter, Context, ItemId, status_for
-from monitor.web.filters import FIRST_DAY, LAST_DAY, MAX_ID, MAX_PAGE_SIZE, PAGE_SIZE, parse_day, parse_match_filters
-from monitor.web.queries import (
+from monitor.catalog.queries import (
     baseline_claim_stats,
     digest_days,
     get_listed_match,
@@ -25,6 +18,13 @@ from monitor.web.queries import (
     search_matches,
     source_overview,
 )
+from monitor.catalog.sources import add_source, remove_source, set_source_enabled
+from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
+from monitor.crawling.safety import AddressPolicy
+from monitor.errors import InputError
+from monitor.storage.models import Source, WatchTerm
+from monitor.web.deps import ApiWriter, Context, ItemId, status_for
+from monitor.web.filters import FIRST_DAY, LAST_DAY, MAX_ID, MAX_PAGE_SIZE, PAGE_SIZE, parse_day, parse_match_filters
 from monitor.web.review import review_match
 from monitor.web.routes.sources import source_by_id
 from monitor.web.routes.watch import term_by_id

@@ -7,9 +7,9 @@ from starlette.responses import HTMLResponse
 
 from alerts.digest import build_digest, local_today
 from alerts.digest_render import digest_subject
+from monitor.catalog.queries import digest_days, neighbour_days
 from monitor.web.deps import Context
 from monitor.web.filters import parse_day
-from monitor.web.queries import digest_days, neighbour_days
 
 router = APIRouter(include_in_schema=False)
 

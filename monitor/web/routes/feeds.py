@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from monitor.catalog.queries import alert_feed_matches
 from monitor.web.deps import Context
 from monitor.web.feed import alerts_feed
-from monitor.web.queries import alert_feed_matches
 
 router = APIRouter(tags=["feeds"])
 

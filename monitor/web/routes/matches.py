@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from monitor.errors import InputError, NotFoundError
-from monitor.web.deps import Context, FormWriter, ItemId, local_path
-from monitor.web.filters import PAGE_SIZE, page_number, parse_match_filters
-from monitor.web.queries import (
+from monitor.catalog.queries import (
     REVIEW_STATUSES,
     VERDICTS,
     outlet_names,
     search_matches,
     watch_term_names,
 )
+from monitor.errors import InputError, NotFoundError
+from monitor.web.deps import Context, FormWriter, ItemId, local_path
+from monitor.web.filters import PAGE_SIZE, page_number, parse_match_filters
 from monitor.web.review import review_match
 
 router = APIRouter(include_in_schema=False)

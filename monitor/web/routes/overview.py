@@ -5,17 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import HTMLResponse
 
-from alerts.digest import day_window, local_today
-from monitor.web.deps import Context, ItemId
-from monitor.web.queries import (
+from alerts.digest import local_today
+from monitor.catalog.queries import (
     MatchFilters,
     article_detail,
     crawl_health,
+    day_window,
     latest_alerts,
     search_matches,
     unreviewed_count,
     verdict_counts,
 )
+from monitor.web.deps import Context, ItemId
 
 router = APIRouter(include_in_schema=False)
 

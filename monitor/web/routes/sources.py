@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, Request
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from monitor.catalog.queries import source_overview
 from monitor.catalog.sources import add_source, describe_every, remove_source, set_source_enabled
 from monitor.errors import InputError, NotFoundError
 from monitor.storage.models import Source, SourceKind
 from monitor.web.deps import Context, FormWriter, ItemId, status_for
-from monitor.web.queries import source_overview
 
 router = APIRouter(include_in_schema=False)
 EMPTY_FORM = {"url": "", "kind": "feed", "every": "", "outlet": ""}
