@@ -34,8 +34,16 @@ def skip_or_fail(reason: str) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The suite's own cache directory (unpacked encoder weights, kept sentence vectors): nothing kept by an
-    earlier run or by the developer's service answers for the code under test. Child processes inherit it."""
-    path = tmp_path_factory.mktemp("cache-home")
+    earlier run or by the developer's service answers for the code under test. Child processes inherit it.
+
+    Under pytest-xdist the workers of one run share it (the cache is safe across processes), so the
+    weights are unpacked and the baseline encoded once per run, not once per worker.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        path = tmp_path_factory.mktemp("cache-home")
+    else:
+        path = tmp_path_factory.getbasetemp().parent / "cache-home"
+        path.mkdir(exist_ok=True)
     previous = os.environ.get("XDG_CACHE_HOME")
     os.environ["XDG_CACHE_HOME"] = str(path)
     yield path
