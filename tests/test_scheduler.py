@@ -29,7 +29,15 @@ from monitor.crawling.launchers import LocalCrawlLauncher
 from monitor.crawling.runs import CrawlLimits, fail_running_crawl_runs
 from monitor.demo.articles import BORDER_DESK
 from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
-from monitor.service.jobs import DIGEST_JOB, OUTBOX_JOB, SYNC_JOB, MonitorJobs, crawl_job_name, due_digest_day
+from monitor.service.jobs import (
+    DIGEST_JOB,
+    OUTBOX_JOB,
+    SYNC_JOB,
+    JobRecord,
+    MonitorJobs,
+    crawl_job_name,
+    due_digest_day,
+)
 from monitor.service.scheduler import MonitorScheduler, SchedulerOptions
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, Article, CrawlRun, CrawlStatus, Digest, Source
@@ -297,3 +305,18 @@ def test_a_hung_crawl_is_killed_recorded_and_the_next_run_crawls_for_real(
     assert "killed after exceeding the time limit" in (runs[0].error or "")
     assert stored == {site.article_url(article.slug) for article in BORDER_DESK}
     assert alerts and {alert.channel for alert in alerts} == {"email"}, "the outbox hook is wired"
+
+
+def test_stopping_while_the_source_sync_runs_returns(sqlite_engine: Engine) -> None:
+    # APScheduler's shutdown holds its job-store lock while it waits for the running jobs: a source sync
+    # reaching for that lock at that moment would wait for ever, and so would the stop of `monitor run`.
+    for _attempt in range(20):
+        jobs = make_jobs(sqlite_engine, RecordingLauncher())
+        every = timedelta(milliseconds=5)
+        scheduler = MonitorScheduler(jobs, options(sync_every=every, outbox_every=every))
+        scheduler.start()
+        assert jobs.health.wait_for(lambda records: records.get(SYNC_JOB, JobRecord()).runs >= 3, timeout=WAIT)
+        stopping = threading.Thread(target=scheduler.stop, daemon=True)
+        stopping.start()
+        stopping.join(timeout=WAIT)
+        assert not stopping.is_alive(), "the scheduler did not stop"

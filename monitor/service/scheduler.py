@@ -101,6 +101,9 @@ class MonitorScheduler:
         self.clock = clock
         self.rng = rng or random.Random()
         self._stopping = threading.Event()
+        # Held by every call a job thread makes into APScheduler (the sync, waking the outbox), and by
+        # `stop` while it sets `_stopping`: APScheduler's shutdown holds its job-store lock while it waits
+        # for the running jobs, so a job that reached for that lock then would wait for ever.
         self._sync_lock = threading.Lock()
         self.scheduler = BackgroundScheduler(
             executors={
@@ -172,6 +175,8 @@ class MonitorScheduler:
         that has passed (a restart runs overdue sources once, not once per missed interval).
         """
         with self._sync_lock:
+            if self._stopping.is_set():
+                return SyncReport()
             with session_scope(self.jobs.engine) as session:
                 sources = list(session.exec(select(Source).where(col(Source.enabled).is_(True))))
             wanted = {source.id: source for source in sources if source.id is not None}
@@ -242,14 +247,16 @@ class MonitorScheduler:
 
     def wake_outbox(self) -> None:
         """Run the outbox job now (after a crawl), instead of at its next minute."""
-        if self._stopping.is_set():
-            return
-        with contextlib.suppress(Exception):  # the scheduler may be shutting down under us
-            self.scheduler.modify_job(OUTBOX_JOB, next_run_time=self.clock())
+        with self._sync_lock:
+            if self._stopping.is_set():
+                return
+            with contextlib.suppress(Exception):  # the outbox job may be gone (a scheduler never started)
+                self.scheduler.modify_job(OUTBOX_JOB, next_run_time=self.clock())
 
     def stop(self, *, launcher_grace: float = 20.0) -> None:
         """Stop cleanly: no new runs, running crawls finished or stopped and recorded, running jobs done."""
-        self._stopping.set()
+        with self._sync_lock:  # a sync under way ends first; after this no job thread calls APScheduler
+            self._stopping.set()
         if self.scheduler.running:
             self.scheduler.pause()
         launcher = self.jobs.launcher
