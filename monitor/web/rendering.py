@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -59,7 +59,10 @@ def _short_url(url: str | None, limit: int = 60) -> str:
 
 def build_templates(zone: ZoneInfo) -> Jinja2Templates:
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        # The digest page includes the digest's sections as the email has them (`alerts/digest_sections.html`).
+        loader=ChoiceLoader(
+            [FileSystemLoader(TEMPLATES_DIR), PrefixLoader({"alerts": PackageLoader("alerts", "templates")})]
+        ),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
