@@ -1,4 +1,5 @@
-"""The baseline in the database: loading the bundled corpus, adding articles and claim lists, reading it back."""
+"""The baseline in the database: loading the bundled corpus, adding articles and claim lists, and the claims as
+the matcher sees them (`baseline_refs`); the listings are read queries, in `monitor.catalog.queries`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from baseline.claims_file import ImportedClaim
 from baseline.loader import ArticleText, CorpusArticle, load_corpus
+from monitor.catalog.queries import baseline_claims
 from monitor.errors import DuplicateError, InputError
 from monitor.matching import BaselineClaimRef
 from monitor.storage.models import BaselineArticle, BaselineClaim
@@ -132,24 +133,6 @@ def add_claims_list(
     ]
     _insert_article(session, row, rows)
     return row, len(rows)
-
-
-def list_baseline_articles(session: Session) -> list[tuple[BaselineArticle, int]]:
-    """Every baseline article with its claim count, oldest first."""
-    counts: dict[int | None, int] = dict(
-        session.exec(select(BaselineClaim.article_id, func.count()).group_by(col(BaselineClaim.article_id))).all()
-    )
-    articles = session.exec(select(BaselineArticle).order_by(col(BaselineArticle.id)))
-    return [(article, counts.get(article.id, 0)) for article in articles]
-
-
-def baseline_claims(session: Session) -> list[tuple[BaselineClaim, BaselineArticle]]:
-    query = (
-        select(BaselineClaim, BaselineArticle)
-        .join(BaselineArticle, col(BaselineArticle.id) == col(BaselineClaim.article_id))
-        .order_by(col(BaselineClaim.article_id), col(BaselineClaim.position))
-    )
-    return [(claim, article) for claim, article in session.exec(query)]
 
 
 def baseline_refs(session: Session) -> list[BaselineClaimRef]:

@@ -454,17 +454,34 @@ def _verdict_counts_by_claim(session: Session, claim_ids: Sequence[int] | None =
     return counts
 
 
-def baseline_claim_stats(session: Session) -> list[BaselineClaimStats]:
-    """Every baseline claim with its article and how often it was repeated, updated and contradicted."""
-    query = (
+def baseline_claim_rows() -> Select[BaselineClaim, BaselineArticle]:
+    """Every baseline claim joined to its article, in article and then text order."""
+    return (
         select(BaselineClaim, BaselineArticle)
         .join(BaselineArticle, col(BaselineArticle.id) == col(BaselineClaim.article_id))
         .order_by(col(BaselineClaim.article_id), col(BaselineClaim.position))
     )
+
+
+def baseline_claims(session: Session) -> list[tuple[BaselineClaim, BaselineArticle]]:
+    """Every baseline claim with its article (`monitor baseline claims`, and what the matcher indexes)."""
+    return [(claim, article) for claim, article in session.execute(baseline_claim_rows())]
+
+
+def list_baseline_articles(session: Session) -> list[tuple[BaselineArticle, int]]:
+    """Every baseline article with its claim count, oldest first."""
+    per_article = select(col(BaselineClaim.article_id), func.count()).group_by(col(BaselineClaim.article_id))
+    counts: dict[int | None, int] = {article_id: int(count) for article_id, count in session.execute(per_article)}
+    articles = session.execute(select(BaselineArticle).order_by(col(BaselineArticle.id))).scalars()
+    return [(article, counts.get(article.id, 0)) for article in articles]
+
+
+def baseline_claim_stats(session: Session) -> list[BaselineClaimStats]:
+    """Every baseline claim with its article and how often it was repeated, updated and contradicted."""
     counts = _verdict_counts_by_claim(session)
     return [
         BaselineClaimStats(claim, article, _all_verdicts(counts.get(claim.id or 0, {})))
-        for claim, article in session.execute(query)
+        for claim, article in baseline_claims(session)
     ]
 
 
@@ -475,11 +492,7 @@ def _all_verdicts(counts: dict[str, int]) -> dict[str, int]:
 
 def baseline_claim_detail(session: Session, claim_id: int) -> tuple[BaselineClaimStats, list[ListedMatch]] | None:
     """One baseline claim with its counts and every match to it, oldest coverage first (the timeline)."""
-    row = session.execute(
-        select(BaselineClaim, BaselineArticle)
-        .join(BaselineArticle, col(BaselineArticle.id) == col(BaselineClaim.article_id))
-        .where(col(BaselineClaim.id) == claim_id)
-    ).first()
+    row = session.execute(baseline_claim_rows().where(col(BaselineClaim.id) == claim_id)).first()
     if row is None:
         return None
     claim, article = row

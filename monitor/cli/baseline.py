@@ -10,12 +10,8 @@ import click
 
 from baseline.claims_file import read_claims_file
 from baseline.loader import read_article
-from monitor.catalog.baseline_store import (
-    add_baseline_article,
-    add_claims_list,
-    baseline_claims,
-    list_baseline_articles,
-)
+from monitor.catalog.baseline_store import add_baseline_article, add_claims_list
+from monitor.catalog.queries import baseline_claims, list_baseline_articles
 from monitor.catalog.sources import clean_url
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table

@@ -10,8 +10,8 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from baseline.loader import BaselineFileError, read_article
-from monitor.catalog.baseline_store import add_baseline_article, list_baseline_articles
-from monitor.catalog.queries import baseline_claim_detail, baseline_claim_stats, coverage_day
+from monitor.catalog.baseline_store import add_baseline_article
+from monitor.catalog.queries import baseline_claim_detail, baseline_claim_stats, coverage_day, list_baseline_articles
 from monitor.catalog.sources import clean_url
 from monitor.crawling.fetch import MAX_DOCUMENT_BYTES, fetch_document
 from monitor.errors import InputError
