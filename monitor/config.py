@@ -20,8 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from monitor.crawling.safety import AddressPolicy, parse_networks
 from monitor.errors import MonitorError
+from monitor.http.safety import AddressPolicy, parse_networks
 
 ENV_PREFIX = "MONITOR_"
 DEFAULT_DATABASE_URL = "sqlite:///./data/monitor.db"

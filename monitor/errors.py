@@ -14,7 +14,7 @@ drawing true (every exception class of the project is a `MonitorError` and is na
     │   ├── AlertStateError                 alerts.errors: the alert cannot do that in its state
     │   ├── BaselineFileError               baseline.loader: an article file or the corpus index is unusable
     │   ├── ClaimsFileError                 baseline.claims_file: a claims file or one of its lines is bad
-    │   ├── DestinationRefused              monitor.crawling.safety: an address or scheme never fetched
+    │   ├── DestinationRefused              monitor.http.safety: an address or scheme never fetched
     │   └── LexiconError                    monitor.matching.lexicon: a lexicon file has the wrong shape
     ├── ConfigError                         monitor.config: a setting is unusable (names the variable)
     ├── DatabaseError                       monitor.storage.engine: the database cannot be opened or migrated

@@ -20,7 +20,7 @@ from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
-from monitor.crawling.fetch import retry_after_seconds
+from monitor.http.fetch import retry_after_seconds
 
 # Why a page was finally given up is kept in its meta, so the error report can say it.
 GAVE_UP_META = "monitor_gave_up"

@@ -1,4 +1,4 @@
-"""The crawler's side of `monitor.crawling.safety`: what Scrapy may fetch, checked where it connects.
+"""The crawler's side of `monitor.http.safety`: what Scrapy may fetch, checked where it connects.
 
 Three places, because a destination can be named three ways:
 
@@ -38,8 +38,8 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
 from zope.interface import implementer
 
-from monitor.crawling.safety import AddressPolicy, scheme_refusal
 from monitor.errors import MonitorError
+from monitor.http.safety import AddressPolicy, scheme_refusal
 
 ALLOWED_NETWORKS_SETTING = "CRAWL_ALLOWED_NETWORKS"
 NAME_LOOKUP_SETTING = "CRAWL_NAME_LOOKUP"

@@ -4,7 +4,7 @@
 and retry delays that way, never by editing this file).
 """
 
-from monitor.crawling.fetch import USER_AGENT as MONITOR_USER_AGENT
+from monitor.http.fetch import USER_AGENT as MONITOR_USER_AGENT
 
 BOT_NAME = "claim-monitor"
 SPIDER_MODULES = ["spiders.spiders"]
@@ -47,7 +47,7 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.safety.RefusedNameMiddleware": 560,
 }
 
-# Only http and https, ever (monitor.crawling.safety): a feed linking to file:///etc/passwd or data: gets
+# Only http and https, ever (monitor.http.safety): a feed linking to file:///etc/passwd or data: gets
 # nothing read. Every host is resolved through the guarded resolver, which hands Twisted only allowed
 # addresses; CRAWL_ALLOWED_NETWORKS (from MONITOR_CRAWL_ALLOWED_NETWORKS) is applied by spiders.run.
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}

@@ -20,7 +20,7 @@ from alerts.errors import PermanentDeliveryError, TemporaryDeliveryError
 from alerts.outbox import enqueue_match_alerts
 from alerts.render import RenderedMessage
 from alerts.retry import RetryPolicy
-from monitor.crawling.fetch import retry_after_seconds as parse_retry_after
+from monitor.http.fetch import retry_after_seconds as parse_retry_after
 from monitor.storage.engine import session_scope
 
 

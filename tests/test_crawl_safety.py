@@ -33,10 +33,10 @@ from test_crawl import TEST_LIMITS
 
 from monitor.catalog.sources import add_source
 from monitor.cli import main
-from monitor.crawling.fetch import fetch_document
 from monitor.crawling.runs import run_crawl
-from monitor.crawling.safety import AddressPolicy, DestinationRefused, literal_address, scheme_refusal
 from monitor.demo.site import LOCAL_SITE_POLICY
+from monitor.http.fetch import fetch_document
+from monitor.http.safety import AddressPolicy, DestinationRefused, literal_address, scheme_refusal
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Article, Source
 
@@ -293,7 +293,7 @@ def test_fetch_document_follows_no_redirect_to_a_refused_address(
 def test_the_guarded_client_connects_to_the_checked_address_and_keeps_the_host_name(
     news_site: NewsSite, refused_listener: ConnectionCounter
 ) -> None:
-    from monitor.crawling.safe_http import guarded_client
+    from monitor.http.transport import guarded_client
 
     port = int(news_site.base.rsplit(":", 1)[1])
     names = {"site.newssite.test": "127.0.0.1", "loopback-alias.newssite.test": REFUSED_HOST}

@@ -22,8 +22,8 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 from trafilatura.xpaths import AUTHOR_XPATHS
 
-from monitor.crawling.fetch import retry_after_seconds
 from monitor.crawling.job import CrawlJob, SourceSpec
+from monitor.http.fetch import retry_after_seconds
 from monitor.text.decode import decode_html
 from spiders.extraction import (
     _AUTHOR_MARKUP,

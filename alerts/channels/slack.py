@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from alerts.errors import PermanentDeliveryError, TemporaryDeliveryError
 from alerts.render import RenderedMessage
-from monitor.crawling.fetch import retry_after_seconds
+from monitor.http.fetch import retry_after_seconds
 
 CHANNEL = "slack"
 # Loggers through which an HTTP library may print the request URL.

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlmodel import Session, col, select
 
 from monitor.config import format_interval, parse_interval
-from monitor.crawling.safety import AddressPolicy
 from monitor.errors import DuplicateError, InputError, NotFoundError
+from monitor.http.safety import AddressPolicy
 from monitor.storage.models import Source, SourceKind
 
 DEFAULT_SOURCES = Path(__file__).parent / "defaults" / "sources.toml"

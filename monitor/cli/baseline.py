@@ -15,8 +15,8 @@ from monitor.catalog.queries import baseline_claims, list_baseline_articles
 from monitor.catalog.sources import clean_url
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
-from monitor.crawling.fetch import fetch_document
 from monitor.errors import InputError
+from monitor.http.fetch import fetch_document
 
 pass_cli = click.make_pass_decorator(CliContext)
 MAX_FILE_BYTES = 20 * 1024 * 1024

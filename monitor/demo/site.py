@@ -18,8 +18,8 @@ from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from monitor.crawling.safety import AddressPolicy
 from monitor.demo.articles import NewsArticle
+from monitor.http.safety import AddressPolicy
 
 RequestHook = Callable[[str], None]
 

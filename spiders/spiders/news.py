@@ -4,7 +4,7 @@ For each source it fetches the source document with conditional GET, finds artic
 the ones already stored or fetched by an earlier run (asking the database before any article is
 requested), and fetches the rest, newest first and at most `CRAWL_MAX_ITEMS_PER_SOURCE` of them; the
 others wait for the next runs. Every failure, and every link refused by the crawl-safety policy
-(`monitor.crawling.safety`), becomes an error entry (source, address, reason) in the tally; none stops the
+(`monitor.http.safety`), becomes an error entry (source, address, reason) in the tally; none stops the
 crawl, and one bad item never keeps the items after it from being crawled.
 """
 
@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 
 from monitor.config import DEFAULT_CRAWL_MAX_ITEMS
 from monitor.crawling.job import CrawlJob, SourceSpec
-from monitor.crawling.safety import AddressPolicy
+from monitor.http.safety import AddressPolicy
 from spiders.extraction import strip_tracking
 from spiders.failures import describe_failure
 from spiders.items import FetchedArticle

@@ -20,8 +20,8 @@ from monitor.catalog.queries import (
 )
 from monitor.catalog.sources import add_source, remove_source, set_source_enabled
 from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term, update_watch_term
-from monitor.crawling.safety import AddressPolicy
 from monitor.errors import InputError
+from monitor.http.safety import AddressPolicy
 from monitor.storage.models import Source, WatchTerm
 from monitor.web.deps import ApiWriter, Context, ItemId, status_for
 from monitor.web.filters import FIRST_DAY, LAST_DAY, MAX_ID, MAX_PAGE_SIZE, PAGE_SIZE, parse_day, parse_match_filters

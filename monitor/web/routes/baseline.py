@@ -13,8 +13,8 @@ from baseline.loader import BaselineFileError, read_article
 from monitor.catalog.baseline_store import add_baseline_article
 from monitor.catalog.queries import baseline_claim_detail, baseline_claim_stats, coverage_day, list_baseline_articles
 from monitor.catalog.sources import clean_url
-from monitor.crawling.fetch import MAX_DOCUMENT_BYTES, fetch_document
 from monitor.errors import InputError
+from monitor.http.fetch import MAX_DOCUMENT_BYTES, fetch_document
 from monitor.web.chart import matches_chart
 from monitor.web.deps import Context, FormWriter, ItemId
 from monitor.web.filters import parse_day

@@ -1,4 +1,4 @@
-"""An httpx client that connects only where `monitor.crawling.safety` allows, for fetches a user's input names.
+"""An httpx client that connects only where `monitor.http.safety` allows, for fetches a user's input names.
 
 `baseline add URL` (CLI and web) fetches an address someone typed or pasted, and follows its redirects.
 The check sits where httpcore opens a TCP connection: the host is resolved once, the addresses the policy
@@ -15,7 +15,7 @@ import typing
 import httpcore
 import httpx
 
-from monitor.crawling.safety import AddressPolicy, Lookup
+from monitor.http.safety import AddressPolicy, Lookup
 
 __all__ = ["GuardedNetworkBackend", "GuardedTransport", "guarded_client"]
 

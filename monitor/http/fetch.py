@@ -9,9 +9,9 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from monitor.crawling.safe_http import guarded_client
-from monitor.crawling.safety import AddressPolicy, DestinationRefused
 from monitor.errors import InputError
+from monitor.http.safety import AddressPolicy, DestinationRefused
+from monitor.http.transport import guarded_client
 
 USER_AGENT = "ClaimMonitor/0.1 (news claim monitoring; +https://github.com/claim-monitor)"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -34,7 +34,7 @@ def fetch_document(
     """GET `url` (following redirects), refusing bodies over `max_bytes`; raise InputError with the reason.
 
     Only destinations `policy` allows are fetched: the URL itself (its scheme, a literal address), and by
-    the default client every connection, redirects included (`monitor.crawling.safe_http`). A given `client` is
+    the default client every connection, redirects included (`monitor.http.transport`). A given `client` is
     trusted to connect where it should.
     """
     policy.check_url(url)

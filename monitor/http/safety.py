@@ -10,7 +10,7 @@ answer with. Anything they name is fetched only when
 
 A literal address is judged from the URL, in every spelling the C library would accept (`0x7f000001`,
 `2130706433`, `0177.0.0.1`, `[::ffff:127.0.0.1]`). A name is judged on the addresses it resolves to, where
-the connection is made (`spiders.safety` for the crawler, `monitor.crawling.safe_http` for httpx), so a public name
+the connection is made (`spiders.safety` for the crawler, `monitor.http.transport` for httpx), so a public name
 that resolves to 10.x is refused too, and a DNS answer cannot change between the check and the connect.
 """
 
