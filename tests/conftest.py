@@ -14,6 +14,12 @@ from sqlalchemy.engine import Engine
 from monitor.demo.site import LOCAL_SITE_NETWORK
 from monitor.storage.engine import make_engine, migrate
 
+# One BLAS thread per process: pytest-xdist runs a worker per core and every crawl starts processes of its
+# own, so a second math thread per process only waits for a core, and OpenBLAS waits by spinning on it.
+# Set before numpy is first imported (by the test modules), and inherited by every child process.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get(
     "MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
