@@ -44,6 +44,7 @@ class DigestMatch(BaseModel):
     outlet: str | None
     published: str
     evidence: list[str]
+    language: str | None = None
 
 
 class DigestBaselineGroup(BaseModel):
@@ -196,6 +197,7 @@ def _digest_match(view: MatchView) -> DigestMatch:
         outlet=view.outlet,
         published=format_day(view.published or view.fetched_at),
         evidence=describe_evidence(view.evidence),
+        language=view.language,
     )
 
 

@@ -55,7 +55,8 @@ def _matches_text(content: DigestContent) -> list[str]:
             lines.append(f"    from {group.baseline_article}, {group.baseline_published}")
             for match in group.matches:
                 lines.append(f"    - “{match.claim}” (score {match.score:.0f})")
-                lines.append(f"      {match.outlet or 'unknown outlet'}, {match.published}: {match.link}")
+                language = f" [{match.language}]" if match.language and match.language != "en" else ""
+                lines.append(f"      {match.outlet or 'unknown outlet'}, {match.published}{language}: {match.link}")
                 lines += [f"      Evidence: {line}" for line in match.evidence]
     if content.outlets:
         lines += ["", "Outlets: " + ", ".join(f"{o.outlet} ({o.matches})" for o in content.outlets)]

@@ -224,7 +224,8 @@ def _baseline_line(view: MatchView) -> str:
 def _new_source_line(view: MatchView) -> str:
     outlet = view.outlet or "unknown outlet"
     title = f" ({view.article_title})" if view.article_title else ""
-    return f"{outlet}, {format_day(view.published or view.fetched_at)}{title}"
+    language = f" [{view.language}]" if view.language and view.language != "en" else ""
+    return f"{outlet}, {format_day(view.published or view.fetched_at)}{language}{title}"
 
 
 def _match_batch_text(subject: str, intro: str, groups: Sequence[BaselineGroup]) -> str:

@@ -31,6 +31,9 @@ from trafilatura.metadata import (
     extract_url,
 )
 
+from monitor.text.language import article_language
+from monitor.text.language import language_of_text as detect_language
+
 __all__ = [
     "ExtractedPage",
     "canonical_url",
@@ -80,10 +83,6 @@ _TRACKING_NAMES = frozenset(
 
 # Fewer words than this is a stub, a paywall teaser or a link list, not an article.
 MIN_ARTICLE_WORDS = 10
-
-# Letters that only Ukrainian or only Belarusian among the Cyrillic-script languages we follow use.
-_UKRAINIAN_LETTERS = frozenset("іїєґ")
-_BELARUSIAN_LETTERS = frozenset("ў")
 
 
 @dataclass(frozen=True)
@@ -149,26 +148,6 @@ def _language_tag(value: str | None) -> str | None:
         return None
     primary = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
     return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
-
-
-def detect_language(text: str) -> str | None:
-    """A best guess from the script alone: `uk`, `be` or `ru` for Cyrillic, `en` for Latin, else None.
-
-    Used only where the page does not declare its language; it is a coarse fallback, not a classifier.
-    """
-    sample = text[:5000].lower()
-    cyrillic = sum(1 for char in sample if "\u0400" <= char <= "\u04ff")
-    latin = sum(1 for char in sample if "a" <= char <= "z")
-    if cyrillic == 0 and latin == 0:
-        return None
-    if cyrillic > latin:
-        letters = set(sample)
-        if letters & _UKRAINIAN_LETTERS - {"і"} or ("і" in letters and "ы" not in letters):
-            return "uk"
-        if letters & _BELARUSIAN_LETTERS:
-            return "be"
-        return "ru"
-    return "en"
 
 
 def _declared_language(tree: lxml.html.HtmlElement) -> str | None:
@@ -306,6 +285,6 @@ def extract_article(html: str, url: str) -> ExtractedPage | None:
         text=text,
         author=(metadata.author or "").strip()[:500] or None,
         published=meta_published or _parse_datetime(metadata.date or ""),
-        language=_declared_language(tree) or detect_language(text),
+        language=article_language(_declared_language(tree), text),
         sitename=(metadata.sitename or "").strip() or None,
     )

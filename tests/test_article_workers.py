@@ -128,10 +128,15 @@ class CountingMatcher:
         self.calls: list[list[str]] = []
 
     def match_many(
-        self, texts: Sequence[str], *, top_k: int = 3, analyses: Sequence[ClaimAnalysis] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        top_k: int = 3,
+        analyses: Sequence[ClaimAnalysis] | None = None,
+        contexts: Sequence[str | None] | None = None,
     ) -> list[MatchResult]:
         self.calls.append(list(texts))
-        return self.inner.match_many(texts, top_k=top_k, analyses=analyses)
+        return self.inner.match_many(texts, top_k=top_k, analyses=analyses, contexts=contexts)
 
 
 def test_claims_sharing_no_baseline_term_are_not_matched_and_the_rest_in_one_call(prepared: Engine) -> None:

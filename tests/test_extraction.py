@@ -83,6 +83,18 @@ def test_declared_and_mislabelled_encodings_decode(body: bytes, content_type: st
     assert "Минск" in decode_html(body, content_type)
 
 
+def test_a_declared_language_the_text_contradicts_gives_way_to_the_text() -> None:
+    from monitor.text.language import article_language
+
+    russian = " ".join(RU_ARTICLE.paragraphs)
+    assert article_language("en", russian) == "ru"  # a CMS template's lang="en" over a Russian story
+    assert article_language("ru", " ".join(UK_ARTICLE.paragraphs)) == "uk"
+    assert article_language("ru", russian) == "ru"
+    assert article_language("de", "Minsk sagte, die Gespräche würden fortgesetzt.") == "de"
+    assert article_language(None, "Minsk said the talks would resume.") == "en"
+    assert article_language("en", "") == "en"
+
+
 def test_detect_language_tells_ukrainian_from_russian_by_letters() -> None:
     assert detect_language(" ".join(UK_ARTICLE.paragraphs)) == "uk"
     assert detect_language(" ".join(RU_ARTICLE.paragraphs)) == "ru"

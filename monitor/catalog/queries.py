@@ -152,9 +152,15 @@ def match_json(item: ListedMatch) -> dict[str, Any]:
 
 
 def list_matches(
-    session: Session, *, verdict: str | None = None, since: datetime | None = None, limit: int | None = None
+    session: Session,
+    *,
+    verdict: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+    language: str | None = None,
 ) -> list[ListedMatch]:
-    """Stored matches with their claim, article and baseline claim, oldest first."""
+    """Stored matches with their claim, article and baseline claim, oldest first; `language`: only those
+    of articles in that language (en, ru, uk, be...)."""
     if verdict is not None and verdict not in {v.value for v in Verdict}:
         choices = ", ".join(v.value for v in Verdict)
         raise InputError(f"verdict {verdict!r} is not one of {choices}")
@@ -163,6 +169,8 @@ def list_matches(
         query = query.where(col(Match.verdict) == verdict)
     if since is not None:
         query = query.where(col(Match.created_at) >= _as_utc_bound(since))
+    if language is not None:
+        query = query.where(col(Article.language) == language)
     if limit is not None:
         query = query.limit(limit)
     return _listed(list(session.execute(query).all()))
@@ -180,6 +188,13 @@ class MatchFilters:
     watch_term: str | None = None
     baseline_claim_id: int | None = None
     article_id: int | None = None
+    language: str | None = None  # the article's language: en, ru, uk, be...
+
+
+def article_languages(session: Session) -> list[str]:
+    """The languages of stored articles, for filters."""
+    rows = session.execute(select(col(Article.language)).where(col(Article.language).is_not(None)).distinct())
+    return sorted(str(language) for (language,) in rows if language)
 
 
 def has_watch_term(session: Session, term: str) -> ColumnElement[bool]:
@@ -208,6 +223,8 @@ def _match_conditions(session: Session, filters: MatchFilters, zone: ZoneInfo) -
         conditions.append(col(Match.baseline_claim_id) == filters.baseline_claim_id)
     if filters.article_id is not None:
         conditions.append(col(Article.id) == filters.article_id)
+    if filters.language:
+        conditions.append(col(Article.language) == filters.language)
     return conditions
 
 
@@ -289,6 +306,7 @@ class MatchView:
     baseline_outlet: str | None
     baseline_published: date | None
     baseline_url: str | None
+    language: str | None = None  # the new sentence's article's language (en, ru, uk, be...)
 
     @classmethod
     def of(cls, item: ListedMatch) -> MatchView:
@@ -312,6 +330,7 @@ class MatchView:
             # A claim imported from a fact-check list carries its own date; else the article's.
             baseline_published=item.baseline_published,
             baseline_url=item.baseline_article.url,
+            language=article.language,
         )
 
 

@@ -60,12 +60,17 @@ def matches() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 @click.option("--verdict", type=click.Choice([verdict.value for verdict in Verdict]), help="Only this verdict.")
 @click.option("--since", metavar="DATE", help=_SINCE_HELP + " Time the match was made.")
+@click.option(
+    "--language", metavar="CODE", type=click.STRING, help="Only matches in articles of this language (en, ru, uk, be)."
+)
 @pass_cli
-def list_matches_command(cli: CliContext, as_json: bool, verdict: str | None, since: str | None) -> None:
+def list_matches_command(
+    cli: CliContext, as_json: bool, verdict: str | None, since: str | None, language: str | None
+) -> None:
     """Stored matches, oldest first."""
     moment = parse_since(since)
     with cli.session() as session:
-        rows = list_matches(session, verdict=verdict, since=moment)
+        rows = list_matches(session, verdict=verdict, since=moment, language=language.lower() if language else None)
     if as_json:
         for row in rows:
             click.echo(json.dumps(match_json(row), ensure_ascii=False))

@@ -14,6 +14,7 @@ from monitor.ingest.dedup import TextFingerprint
 from monitor.ingest.model import IncomingArticle
 from monitor.ingest.screen import WatchTermMatcher, WatchTermScreen
 from monitor.matching import BaselineIndex, ClaimMatcher, MatchResult, analyze_claim
+from monitor.matching.text import is_cyrillic
 from monitor.storage.engine import session_scope
 from monitor.storage.models import WatchTerm
 from monitor.text.claims import extract_claims
@@ -94,13 +95,22 @@ class ArticleAnalyzer:
         """
         index = self.claim_matcher.index
         analyses = [analyze_claim(claim, index.lexicon) for claim in claims]
+        # A Russian, Ukrainian or Belarusian claim may share no word with the English baseline and still
+        # speak to it: the multilingual encoder judges it.
+        multilingual = "multilingual" in index.dense
         retrievable = [
-            position for position, analysis in enumerate(analyses) if len(index.query_terms(analysis).term_ids)
+            position
+            for position, analysis in enumerate(analyses)
+            if len(index.query_terms(analysis).term_ids) or (multilingual and is_cyrillic(claims[position]))
         ]
         results: list[MatchResult | None] = [None] * len(claims)
         if retrievable:
             found = self.claim_matcher.match_many(
-                [claims[i] for i in retrievable], top_k=self.top_k, analyses=[analyses[i] for i in retrievable]
+                [claims[i] for i in retrievable],
+                top_k=self.top_k,
+                analyses=[analyses[i] for i in retrievable],
+                # The sentence before each claim, for one whose subject is a pronoun (see `names_nothing`).
+                contexts=[claims[i - 1] if i else None for i in retrievable],
             )
             for position, result in zip(retrievable, found, strict=True):
                 results[position] = result

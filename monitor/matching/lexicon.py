@@ -116,6 +116,8 @@ class Lexicon:
     anew: PhraseSet  # something happening again or for the first time
     later: PhraseSet  # the claim tells a later state than before
     relative_words: frozenset[str]  # folded relative pronouns ("which", "who", "который"...)
+    pronouns: frozenset[str]  # folded personal and demonstrative pronouns that can be a claim's subject
+    connectives: frozenset[str]  # folded words a sentence may open with before its subject ("but")
     stages: tuple[tuple[str, str], ...]
     planned_stages: tuple[tuple[str, str], ...]  # stage pairs whose early side must still be planned
     stopwords: frozenset[str]  # stems
@@ -257,6 +259,8 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         anew=cue_set("status", "anew"),
         later=cue_set("status", "later"),
         relative_words=frozenset(fold_text(word) for word in _strings(data, "clauses", "relative", origin)),
+        pronouns=frozenset(fold_text(word) for word in _strings(data, "context", "pronouns", origin)),
+        connectives=frozenset(fold_text(word) for word in _strings(data, "context", "connectives", origin)),
         stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "stages", origin)),
         planned_stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "planned_stages", origin)),
         stopwords=stopwords,

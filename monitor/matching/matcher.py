@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from monitor.matching.alignment import Conflict, conflicts
 from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryVectors
+from monitor.matching.lexicon import Lexicon
 from monitor.matching.model import Candidate, MatchResult
 from monitor.matching.normalize import ClaimAnalysis, analyze_claim
 from monitor.matching.relevance import (
@@ -85,6 +87,10 @@ CONCEPT_BONUS_CYRILLIC = 1.5
 # issue's "has not taken any part in the hostilities" finds "unlikely to join" instead of "does not have
 # enough troops").
 DENIED_CONCEPT_BONUS = 1.5
+# An English claim needs at least this many words (beyond figures) in common with the baseline claim it
+# is matched to: a word in common is a topic shared, not yet a proposition ("volunteers" against the
+# claim about Belarusian volunteers in the Ukrainian army). On dev no other related sentence is lost.
+MIN_SHARED_TERMS = 2
 # Below this score (0-100) no baseline claim is close: a "none" result names no nearest claim.
 NEAREST_SCORE = 10.0
 # A one-line heading that quotes someone ("Putin: «We will hand over Iskander-M to Belarus»") states what
@@ -103,6 +109,14 @@ def is_matchable(text: str) -> bool:
     # A line typed without its full stop ("Russia decreased the number of airstrikes from Belarus") is a
     # sentence when it would be one with it; a heading, byline or fragment is not, stop or no stop.
     return stripped[-1:].isalnum() and is_claim(stripped + ".")
+
+
+def names_nothing(lexicon: Lexicon, analysis: ClaimAnalysis) -> bool:
+    """Whether a claim's subject is a pronoun ("But they have so far remained steadfastly in Belarus.",
+    "Он подчеркнул..."): it names nothing the baseline could be matched on, so the sentence before it
+    lends its subject."""
+    words = [word for word in analysis.words[:3] if word not in lexicon.connectives]
+    return bool(words) and words[0] in lexicon.pronouns
 
 
 def detection_score(candidate: ScoredCandidate) -> float:
@@ -360,18 +374,39 @@ class ClaimMatcher:
         return self.match_many([text], top_k=top_k)[0]
 
     def match_many(
-        self, texts: Sequence[str], *, top_k: int = 3, analyses: Sequence[ClaimAnalysis] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        top_k: int = 3,
+        analyses: Sequence[ClaimAnalysis] | None = None,
+        contexts: Sequence[str | None] | None = None,
     ) -> list[MatchResult]:
         """`match` for each text, in order. The claims that need the sentence encoders (see
         `needs_encoder`) are encoded in one batch. `analyses`: the texts' `analyze_claim` with this
-        index's lexicon, where the caller already has them (so they are not computed twice)."""
+        index's lexicon, where the caller already has them (so they are not computed twice).
+        `contexts`: for each text, the sentence before it in its article (or None): a claim that names
+        nothing itself ("But they have so far remained in Belarus.") is looked up with its subject
+        borrowed from there (see `names_nothing`); its verdict is still read in its own words."""
+        lexicon = self.index.lexicon
         if analyses is None:
-            analyses = [analyze_claim(text, self.index.lexicon) for text in texts]
-        ranked = self.rank_many(texts, analyses)
-        return [
-            self._decide(analysis, found, top_k, claim=is_matchable(text))
-            for text, analysis, found in zip(texts, analyses, ranked, strict=True)
+            analyses = [analyze_claim(text, lexicon) for text in texts]
+        borrowed = [
+            context if context and names_nothing(lexicon, analysis) else None
+            for context, analysis in zip(contexts or [None] * len(texts), analyses, strict=True)
         ]
+        looked_up = [f"{context} {text}" if context else text for context, text in zip(borrowed, texts, strict=True)]
+        lookups = [
+            analyze_claim(text, lexicon) if context else analysis
+            for context, text, analysis in zip(borrowed, looked_up, analyses, strict=True)
+        ]
+        ranked = self.rank_many(looked_up, lookups)
+        results = []
+        for text, analysis, lookup, found, context in zip(texts, analyses, lookups, ranked, borrowed, strict=True):
+            result = self._decide(lookup, found, top_k, claim=is_matchable(text), own=analysis)
+            if context:
+                result = replace(result, evidence={**result.evidence, "context": context})
+            results.append(result)
+        return results
 
     def rank_many(self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]) -> list[list[ScoredCandidate]]:
         """`rank` for each claim, the sentence encoders run in one batch over the claims that need them
@@ -385,11 +420,20 @@ class ClaimMatcher:
         return ranked
 
     def _decide(
-        self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate], top_k: int, *, claim: bool = True
+        self,
+        analysis: ClaimAnalysis,
+        ranked: list[ScoredCandidate],
+        top_k: int,
+        *,
+        claim: bool = True,
+        own: ClaimAnalysis | None = None,
     ) -> MatchResult:
         """The result for one claim from its ranked candidates. `claim`: whether the text is a claim at
-        all (see `is_matchable`); a text that is not gets "none", with its nearest candidates listed."""
-        text = analysis.text
+        all (see `is_matchable`); a text that is not gets "none", with its nearest candidates listed.
+        `own`: the claim's own words where `analysis` is what it was looked up with (its subject borrowed
+        from the sentence before): the verdict reads them."""
+        own = own or analysis
+        text = own.text
         judged = self._judge(analysis, ranked)
         candidates = tuple(
             Candidate(self.index.refs[j.candidate.doc], round(100 * j.probability, 1)) for j in judged[: max(top_k, 1)]
@@ -405,9 +449,21 @@ class ClaimMatcher:
         base = self.index.analysis(best.candidate.doc)
         score = round(100 * best.probability, 1)
         threshold = self.threshold_for(analysis, ranked)
+        common = shared_terms(analysis, base)
+        alone = not is_cyrillic(own.text) and not names_nothing(self.index.lexicon, own)
+        if alone and len(common) < MIN_SHARED_TERMS and score >= threshold:
+            # One word in common ("volunteers") is a shared topic, not a shared proposition. (A Cyrillic
+            # claim is spared: its lexical bridge to the English baseline is the lexicon alone; so is a
+            # claim whose subject is a pronoun: its subject, and so its words, are in another sentence.)
+            words = ", ".join(base.surface_of(term) for term in sorted(common)) or "none"
+            alone_evidence: dict[str, Any] = {
+                "reason": f"only {len(common)} word in common with the nearest claim ({words})"
+            }
+            nearest = self.index.refs[best.candidate.doc]
+            return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])
         if score < threshold:
             shared = sorted(shared_terms(analysis, base), key=lambda t: -self.index.term_idf(t))
-            evidence = {
+            evidence: dict[str, Any] = {
                 "reason": f"match score {score:g} is below the threshold {threshold:g}",
                 "shared_terms": [base.surface_of(term) for term in shared[:8]],
             }
@@ -416,11 +472,11 @@ class ClaimMatcher:
             # Below the threshold the verdict is none, but the nearest claim is still named unless nothing
             # is close (DESIGN.md: `baseline` is the best candidate, or null where nothing is close): a
             # reader checking by hand wants to see what came closest.
-            nearest = self.index.refs[best.candidate.doc] if score >= NEAREST_SCORE else None
-            return MatchResult(text, "none", score, nearest, evidence, candidates[:top_k])
+            close = self.index.refs[best.candidate.doc] if score >= NEAREST_SCORE else None
+            return MatchResult(text, "none", score, close, evidence, candidates[:top_k])
         unit = best.candidate.unit
         clause = self.index.unit_analysis(unit) if self.index.unit_spans[unit] is not None else None
-        verdict, evidence = decide(self.index.lexicon, analysis, base, self.index.term_idf, clause=clause)
+        verdict, evidence = decide(self.index.lexicon, own, base, self.index.term_idf, clause=clause)
         if clause is not None:
             evidence["matched_clause"] = clause.text
         model = self.model_for(analysis, ranked)

@@ -8,6 +8,10 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from monitor.text.language import is_cyrillic, language_of_text
+
+__all__ = ["fold_text", "is_cyrillic", "script_language", "stem", "word_tokens"]
+
 # Letters whose diacritic makes a different letter in Cyrillic; folding them would merge distinct words.
 # (Belarusian ў is folded to у: the language writes one or the other at a word's start by the word
 # before it, "удзел" / "ўдзел", so keeping it apart would split one word in two.)
@@ -111,31 +115,6 @@ def stem(word: str) -> str:
     return word
 
 
-_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
-_LATIN_LETTER = re.compile(r"[a-zA-Z]")
-# Letters that only one of the three Cyrillic-script languages of this beat writes.
-_UKRAINIAN_ONLY = frozenset("їєґЇЄҐ")
-_BELARUSIAN_ONLY = frozenset("ўЎ")
-_RUSSIAN_NOT_UKRAINIAN = frozenset("ыэъёЫЭЪЁ")
-
-
-def is_cyrillic(text: str) -> bool:
-    """Whether a text is written mostly in Cyrillic script (Russian, Ukrainian, Belarusian...)."""
-    cyrillic = len(_CYRILLIC_LETTER.findall(text))
-    return cyrillic > 0 and cyrillic >= len(_LATIN_LETTER.findall(text))
-
-
 def script_language(text: str) -> str:
-    """The language a claim is written in, as far as its letters tell: "en" for Latin script, "uk", "be"
-    or "ru" for Cyrillic (by the letters only one of them uses; "ru" when none is seen)."""
-    if not is_cyrillic(text):
-        return "en"
-    letters = set(text)
-    if letters & _BELARUSIAN_ONLY:
-        return "be"
-    if letters & _UKRAINIAN_ONLY:
-        return "uk"
-    if "і" in letters or "І" in letters:
-        # Ukrainian and Belarusian both write і; Belarusian also writes ы and э, Ukrainian never does.
-        return "be" if letters & _RUSSIAN_NOT_UKRAINIAN else "uk"
-    return "ru"
+    """The language a claim is written in, as far as its letters tell (see `monitor.text.language`)."""
+    return language_of_text(text) or "en"

@@ -72,7 +72,8 @@ def _optional_id(raw: str | None, name: str, errors: list[str]) -> int | None:
 
 
 def parse_match_filters(params: Mapping[str, str]) -> ParsedFilters:
-    """MatchFilters from query parameters `verdict`, `review`, `from`, `to`, `outlet`, `term`, `claim`."""
+    """MatchFilters from query parameters `verdict`, `review`, `from`, `to`, `outlet`, `term`, `claim`,
+    `article`, `language`."""
     errors: list[str] = []
     found_from = _optional_day(params.get("from"), "from", errors)
     found_to = _optional_day(params.get("to"), "to", errors)
@@ -88,8 +89,19 @@ def parse_match_filters(params: Mapping[str, str]) -> ParsedFilters:
         watch_term=(params.get("term") or "").strip() or None,
         baseline_claim_id=_optional_id(params.get("claim"), "claim", errors),
         article_id=_optional_id(params.get("article"), "article", errors),
+        language=_language(params.get("language"), errors),
     )
     return ParsedFilters(filters, errors)
+
+
+def _language(raw: str | None, errors: list[str]) -> str | None:
+    text = (raw or "").strip().lower()
+    if not text:
+        return None
+    if not re.fullmatch(r"[a-z]{2,3}", text):
+        errors.append(f"language: {text[:20]!r} is not a language code such as en, ru, uk or be")
+        return None
+    return text
 
 
 def page_number(raw: str | None) -> int:

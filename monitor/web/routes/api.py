@@ -77,6 +77,7 @@ def api_matches(
     term: str | None = Query(None, description="A watch term the article matched"),
     claim: str | None = Query(None, description="A baseline claim id"),
     article: str | None = Query(None, description="An article id"),
+    language: str | None = Query(None, description="The article's language: en, ru, uk, be..."),
     limit: Limit = PAGE_SIZE,
     offset: Offset = 0,
 ) -> Page[MatchOut]:
@@ -90,6 +91,7 @@ def api_matches(
         "term": term,
         "claim": claim,
         "article": article,
+        "language": language,
     }
     parsed = parse_match_filters({key: value for key, value in params.items() if value is not None})
     if parsed.errors:

