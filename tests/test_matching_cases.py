@@ -112,3 +112,12 @@ def test_a_cyrillic_negation_is_read(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Лукашенко не отправит войска в Украину.")
     assert result.verdict == "repeated"  # with "Belarus will not deploy its troops", not against it
     assert result.baseline is not None and "not" in result.baseline.text
+
+
+def test_a_person_named_in_both_is_not_the_same_claim(matcher: ClaimMatcher) -> None:
+    """The words in common beyond the beat's vocabulary are only a name and an office: no alert, and
+    the reason says so."""
+    result = check(matcher, "Foreign Minister Vladimir Makei opened a new embassy building in Hanoi on Monday.")
+    assert result.verdict == "none"
+    assert "only a name in common" in result.evidence["reason"]
+    assert "makei" in result.evidence["reason"]

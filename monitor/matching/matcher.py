@@ -44,7 +44,7 @@ from monitor.matching.scoring import (
     rank,
     unknown_weight,
 )
-from monitor.matching.text import is_cyrillic
+from monitor.matching.text import designation_words, is_cyrillic
 from monitor.matching.verdict import decide, shared_terms
 
 # Thresholds of the legacy detection score (`detection_score`), used only where no relevance model is
@@ -66,6 +66,13 @@ DENSE_RERANK = 100
 # repeats (measured on dev and CheckThat! dev: same claim and verdict either way), so they are skipped.
 SETTLED_LEXICAL = 0.55
 SETTLED_MARGIN = 20.0
+# The relevance gate before the sentence encoders: an English claim whose best candidate, judged by the
+# model of the cheap signals alone (lexical, static vectors, alignment), is less likely than this share of
+# the alert threshold to be a match is not encoded: it cannot come near the threshold. Measured on
+# dev.jsonl (threshold 0.53): the lowest cheap probability of a related sentence is 0.40, of an alert
+# 0.41; at 0.4 x threshold no figure of dev or CheckThat! dev moves, and of the 5,884 claims of the 181
+# real articles of the extraction benchmark, 8% are encoded instead of 76%.
+ENCODER_GATE_SHARE = 0.4
 # How many claims, by cheap overlap, by BM25 and by dense similarity each, get the full score.
 DEFAULT_CANDIDATES = 50
 # Up to this many baseline claims, dense similarity to every claim proposes candidates too (an exact
@@ -354,20 +361,29 @@ class ClaimMatcher:
 
     # --- matching ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def needs_encoder(cheap: Sequence[ScoredCandidate], text: str = "") -> bool:
+    def needs_encoder(self, cheap: Sequence[ScoredCandidate], analysis: ClaimAnalysis) -> bool:
         """Whether the sentence encoders can change the answer the cheap signals give (`cheap`: the
-        claim's candidates ranked without them): not for an English claim that shares no term with any
-        baseline claim, nor for a near-verbatim repeat of one claim that leads all others by far (its
-        probability then comes from the model of the cheap signals). A Russian, Ukrainian or Belarusian
-        claim shares little but names with the English baseline: only the multilingual encoder can
-        judge it."""
-        if text and is_cyrillic(text):
-            return True
+        claim's candidates ranked without them). Not for a claim that shares no term with any baseline
+        claim (for a Russian, Ukrainian or Belarusian claim: no name, figure or lexicon concept); not for a
+        near-verbatim repeat of one claim that leads all others by far (its probability then comes from
+        the model of the cheap signals); and not for an English claim that model finds too far from every
+        candidate to come near the alert threshold (`ENCODER_GATE_SHARE`). A Cyrillic claim shares
+        little but names with the English baseline: only the multilingual encoder can judge it."""
         if not cheap:
             return False
+        if is_cyrillic(analysis.text):
+            return True
         runner_up = cheap[1].score if len(cheap) > 1 else 0.0
-        return not (cheap[0].lexical >= SETTLED_LEXICAL and cheap[0].score - runner_up >= SETTLED_MARGIN)
+        if cheap[0].lexical >= SETTLED_LEXICAL and cheap[0].score - runner_up >= SETTLED_MARGIN:
+            return False
+        return self.cheap_probability(analysis, cheap) >= ENCODER_GATE_SHARE * self.threshold_for(analysis) / 100
+
+    def cheap_probability(self, analysis: ClaimAnalysis, cheap: Sequence[ScoredCandidate]) -> float:
+        """The best probability the model of the cheap signals gives any of the candidates (1 where no
+        such model is fitted: then nothing is gated)."""
+        if self.cheap_model is None or self.cheap_model is self.model:
+            return 1.0
+        return max(self.cheap_model.probability(item.signals) for item in self.examine(analysis, list(cheap)))
 
     def match(self, text: str, *, top_k: int = 3) -> MatchResult:
         """Match one claim: the verdict, the best baseline claim (or None) and the `top_k` candidates."""
@@ -413,11 +429,27 @@ class ClaimMatcher:
         (see `needs_encoder`)."""
         ranked = [self.rank(analysis, encode=False) if len(self.index) else [] for analysis in analyses]
         if self.index.has_encoder:
-            pending = [position for position, cheap in enumerate(ranked) if self.needs_encoder(cheap, texts[position])]
+            pending = [
+                position for position, cheap in enumerate(ranked) if self.needs_encoder(cheap, analyses[position])
+            ]
             vectors = self.index.encode_queries([texts[position] for position in pending])
             for position, query in zip(pending, vectors, strict=True):
                 ranked[position] = self.rank(analyses[position], query)
         return ranked
+
+    def _named_only(self, new: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> list[str]:
+        """The shared words, as the baseline claim writes them, where every shared term beyond the beat's
+        vocabulary is part of a name in both claims (see `designation_words`); empty otherwise."""
+        specific = [term for term in common if term not in self.index.beat_terms]
+        if not specific:
+            return []
+        names_new, names_base = designation_words(new.text), designation_words(base.text)
+        for term in specific:
+            if not (
+                set(new.surface_of(term).split()) <= names_new and set(base.surface_of(term).split()) <= names_base
+            ):
+                return []
+        return sorted(base.surface_of(term) for term in specific)
 
     def _decide(
         self,
@@ -434,6 +466,7 @@ class ClaimMatcher:
         from the sentence before): the verdict reads them."""
         own = own or analysis
         text = own.text
+        alone_evidence: dict[str, Any]
         judged = self._judge(analysis, ranked)
         candidates = tuple(
             Candidate(self.index.refs[j.candidate.doc], round(100 * j.probability, 1)) for j in judged[: max(top_k, 1)]
@@ -451,14 +484,19 @@ class ClaimMatcher:
         threshold = self.threshold_for(analysis, ranked)
         common = shared_terms(analysis, base)
         alone = not is_cyrillic(own.text) and not names_nothing(self.index.lexicon, own)
+        named = self._named_only(own, base, common) if alone and score >= threshold else ()
+        if named:
+            # The words in common beyond the beat's own are a person's name and office: the same person
+            # ("Foreign Minister Vladimir Makei") saying or doing something else is not the same claim.
+            alone_evidence = {"reason": f"only a name in common with the nearest claim ({', '.join(named)})"}
+            nearest = self.index.refs[best.candidate.doc]
+            return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])
         if alone and len(common) < MIN_SHARED_TERMS and score >= threshold:
             # One word in common ("volunteers") is a shared topic, not a shared proposition. (A Cyrillic
             # claim is spared: its lexical bridge to the English baseline is the lexicon alone; so is a
             # claim whose subject is a pronoun: its subject, and so its words, are in another sentence.)
             words = ", ".join(base.surface_of(term) for term in sorted(common)) or "none"
-            alone_evidence: dict[str, Any] = {
-                "reason": f"only {len(common)} word in common with the nearest claim ({words})"
-            }
+            alone_evidence = {"reason": f"only {len(common)} word in common with the nearest claim ({words})"}
             nearest = self.index.refs[best.candidate.doc]
             return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])
         if score < threshold:

@@ -118,3 +118,33 @@ def stem(word: str) -> str:
 def script_language(text: str) -> str:
     """The language a claim is written in, as far as its letters tell (see `monitor.text.language`)."""
     return language_of_text(text) or "en"
+
+
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# A text more than this share of whose words are capitalised is in title case (a headline): its capitals
+# say nothing about names.
+_TITLE_CASE_SHARE = 0.6
+
+
+def designation_words(text: str) -> frozenset[str]:
+    """The words (folded) that a text uses only inside a name: a run of two or more capitalised words
+    with nothing but spaces between them ("Foreign Minister Vladimir Makei"). Two claims that share only
+    such words name the same person or office, not the same proposition. Empty for a title-case text."""
+    tokens = list(_NAME_WORD.finditer(text))
+    capitalised = [token.group()[0].isupper() for token in tokens]
+    if not tokens or sum(capitalised) > _TITLE_CASE_SHARE * len(tokens):
+        return frozenset()
+    inside: set[str] = set()
+    outside: set[str] = set()
+    position = 0
+    while position < len(tokens):
+        end = position + 1
+        if capitalised[position]:
+            while (
+                end < len(tokens) and capitalised[end] and not text[tokens[end - 1].end() : tokens[end].start()].strip()
+            ):
+                end += 1
+        run = {fold_text(token.group()) for token in tokens[position:end]}
+        (inside if end - position >= 2 else outside).update(run)
+        position = end
+    return frozenset(inside - outside)
