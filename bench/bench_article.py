@@ -6,7 +6,11 @@ Two articles, each about 2,000 words:
 - `verbatim`: sentences of the baseline itself, lightly perturbed (a figure changed, a word dropped, a
   negation, an attribution): every claim is a near-repeat, the case the cheap signals settle alone;
 - `news`: the real news sentences of `shared/eval/dev.jsonl` (on topic, worded their own way, the case
-  that needs the sentence encoder), then word-dropped copies of them to reach 2,000 words.
+  that needs the sentence encoder), then word-dropped copies of them to reach 2,000 words;
+- `russian`: the Russian, Ukrainian and Belarusian sentences of `dev-cyrillic.jsonl`, repeated to about
+  2,000 words (the multilingual encoder's cost per claim);
+- `crawled`: real articles of the extraction benchmark (`shared/benchmarks/article-extraction`), general
+  news that mostly speaks to no baseline claim, as a crawl sees it (the relevance gate's case).
 
 Figures, for each article:
 - `service`: the matcher already built (as in the running service and the crawl): claim extraction
@@ -63,6 +67,26 @@ def news_article(rng: random.Random) -> str:
     return _article(sentences)
 
 
+def russian_article() -> str:
+    path = shared_dir() / "eval" / "dev-cyrillic.jsonl"
+    pairs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sentences = list(dict.fromkeys(pair["new"] for pair in pairs))
+    repeated: list[str] = []
+    while sum(len(sentence.split()) for sentence in repeated) < WORDS:
+        repeated.extend(sentences)
+    return _article(repeated)
+
+
+def crawled_article() -> str:
+    truth = json.loads((shared_dir() / "benchmarks" / "article-extraction" / "ground-truth.json").read_text())
+    bodies: list[str] = []
+    for page in truth.values():
+        if sum(len(body.split()) for body in bodies) >= WORDS:
+            break
+        bodies.append(page.get("articleBody") or "")
+    return "\n\n".join(bodies)
+
+
 _COLD = """
 import sys, time
 started = time.perf_counter()
@@ -94,7 +118,12 @@ def cold_process_seconds(article: str, cache_home: Path) -> float:
 def main() -> int:
     figures = Figures()
     rng = random.Random(SEED + 1)
-    articles = {"verbatim": verbatim_article(rng), "news": news_article(rng)}
+    articles = {
+        "verbatim": verbatim_article(rng),
+        "news": news_article(rng),
+        "russian": russian_article(),
+        "crawled": crawled_article(),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-article-cache-") as folder:
         cache_home = Path(folder)
         figures.add("article.verbatim.first_run", cold_process_seconds(articles["verbatim"], cache_home), "s")
@@ -105,9 +134,11 @@ def main() -> int:
             started = time.perf_counter()
             claims = extract_claims(article)
             results = matcher.match_many(claims)
-            figures.add(f"article.{name}.service", time.perf_counter() - started, "s")
+            elapsed = time.perf_counter() - started
+            figures.add(f"article.{name}.service", elapsed, "s")
             figures.add(f"article.{name}.claims", len(claims), "claims")
             figures.add(f"article.{name}.matched", sum(result.verdict != "none" for result in results), "claims")
+            figures.add(f"article.{name}.per_claim", 1000 * elapsed / max(1, len(claims)), "ms")
             figures.add(f"article.{name}.cold_process", cold_process_seconds(article, cache_home), "s")
     figures.add("article.sentence_encoder", int(matcher.index.has_encoder), "installed")
     figures.save()

@@ -121,3 +121,10 @@ def test_a_person_named_in_both_is_not_the_same_claim(matcher: ClaimMatcher) -> 
     assert result.verdict == "none"
     assert "only a name in common" in result.evidence["reason"]
     assert "makei" in result.evidence["reason"]
+
+
+def test_nuclear_weapons_are_not_some_weapons(matcher: ClaimMatcher) -> None:
+    """A claim about tactical nuclear weapons in Belarus does not speak to one about "troops and some
+    weapons" there, nor to one about a nuclear power plant: no alert, and the conflict is named."""
+    result = check(matcher, "Moscow will station its tactical nuclear weapons in Belarus by July, the Kremlin said.")
+    assert result.verdict == "none"
