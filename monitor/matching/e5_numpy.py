@@ -51,7 +51,6 @@ PASSAGE_PREFIX = "passage: "
 _BLOCK = np.dtype([("d", "<u2"), ("qs", "u1", (QK // 2,))])  # one Q4_0 block, 18 bytes
 _F32 = struct.Struct("<f")
 _SPACES = re.compile(" {2,}")
-FFN_ROWS = 128
 
 
 def _fp16_table() -> Matrix:
@@ -389,8 +388,7 @@ class E5Numpy:
     ) -> Matrix:
         heads, dims = self.heads, self.hidden
         per_head = dims // heads
-        rounded = self._round(x)
-        packed = rounded @ layer.qkv
+        packed = self._round(x) @ layer.qkv
         packed += layer.qkv_bias
         qkv = np.zeros((size * length, 3 * dims), dtype=np.float32)
         qkv[slots] = packed
@@ -409,15 +407,9 @@ class E5Numpy:
         attended += layer.out_bias
         attended += x
         x = self._layer_norm(attended, layer.norm1)
-        # The feed-forward block a slice of rows at a time: its 1536-wide activations then stay in the
-        # CPU cache through the GELU and the rounding, which go over them a dozen times.
-        output = np.empty_like(x)
-        rounded = self._round(x)
-        for start in range(0, x.shape[0], FFN_ROWS):
-            rows = slice(start, start + FFN_ROWS)
-            hidden = rounded[rows] @ layer.up
-            hidden += layer.up_bias
-            np.matmul(self._round_wide(_gelu(hidden)), layer.down, out=output[rows])
+        hidden = self._round(x) @ layer.up
+        hidden += layer.up_bias
+        output = self._round_wide(_gelu(hidden)) @ layer.down
         output += layer.down_bias
         output += x
         return self._layer_norm(output, layer.norm2)
