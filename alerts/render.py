@@ -8,7 +8,7 @@ autoescape, Slack mrkdwn by `escape_mrkdwn`), so a headline such as `<script>` o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -18,6 +18,7 @@ from urllib.parse import quote, urldefrag
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.catalog.queries import VERDICT_ORDER, MatchView
+from monitor.matching.evidence import Evidence
 
 # Slack refuses more than 50 blocks in a message and more than 3,000 characters in a section's text.
 SLACK_MAX_BLOCKS = 50
@@ -109,63 +110,9 @@ def format_day(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def _pair(value: Any) -> tuple[str, str] | None:
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return str(value[0]), str(value[1])
-    return None
-
-
-def describe_evidence(evidence: Mapping[str, Any]) -> list[str]:
-    """Human lines for a match's evidence: changed figures as `old -> new`, the negation or antonym, …
-
-    Known keys get a sentence; any other key is shown as `key: value`, so nothing the matcher recorded
-    is hidden from the reader.
-    """
-    lines: list[str] = []
-    for key, value in evidence.items():
-        if value in (None, "", [], {}):
-            continue
-        if key == "changed" and isinstance(value, list):
-            pairs = [pair for pair in map(_pair, value) if pair]
-            lines.extend(f"figure changed: {old} -> {new}" for old, new in pairs)
-        elif key in ("negated", "negation"):
-            side = {"new": " in the new claim", "baseline": " in the baseline claim"}.get(
-                evidence.get("negated_in", ""), ""
-            )
-            lines.append(f"negation{side}: {_quoted(value)}")
-        elif key in ("antonym", "antonyms"):
-            pair = _pair(value)
-            lines.append(f"antonym: {pair[0]} -> {pair[1]}" if pair else f"antonym: {_quoted(value)}")
-        elif key in ("refuted", "refutation"):
-            lines.append(f"refutation: {_quoted(value)}")
-        elif key == "status":
-            pair = _pair(value)
-            lines.append(f"status moved on: {pair[0]} -> {pair[1]}" if pair else f"status: {_quoted(value)}")
-        elif key == "negated_in":
-            continue  # said with the negation itself
-        elif key == "shared_terms":
-            lines.append(f"words in common: {_plain(value)}")
-        elif key == "matched_clause":
-            lines.append(f"matched the clause: {_quoted(value)}")
-        elif key == "reason":
-            lines.append(str(value))
-        else:
-            lines.append(f"{key}: {_plain(value)}")
-    return lines
-
-
-def _quoted(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(f"“{item}”" for item in value)
-    return f"“{value}”"
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(_plain(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{key}={_plain(item)}" for key, item in value.items())
-    return str(value)
+def describe_evidence(evidence: Evidence) -> list[str]:
+    """Human lines for a match's evidence: `Evidence.lines`, the one wording every channel and page uses."""
+    return evidence.lines()
 
 
 def _verdict_rank(verdict: str) -> int:

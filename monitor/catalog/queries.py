@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from monitor.errors import InputError
+from monitor.matching.evidence import Evidence
 from monitor.storage.models import (
     Alert,
     Article,
@@ -293,7 +294,7 @@ class MatchView:
     match_id: int
     verdict: str
     score: float
-    evidence: dict[str, Any]
+    evidence: Evidence
     claim_text: str
     article_url: str
     article_title: str | None
@@ -316,7 +317,7 @@ class MatchView:
             match_id=match.id,
             verdict=match.verdict,
             score=float(match.score),
-            evidence=dict(match.evidence or {}),
+            evidence=Evidence.from_json(match.evidence),
             claim_text=claim.text,
             article_url=article.url,
             article_title=article.title,
