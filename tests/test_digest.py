@@ -18,11 +18,18 @@ from alerts.digest import DigestContent, build_digest, send_digest, stored_diges
 from alerts.digest_render import digest_html, digest_json, digest_text
 from monitor.catalog.queries import day_window
 from monitor.cli import main
-from monitor.storage.engine import session_scope
+from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import CrawlStatus, ReviewStatus
 
 KYIV = ZoneInfo("Europe/Kyiv")
 DAY = date(2024, 5, 2)
+
+
+def _empty_database(url: str) -> str:
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return url
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
@@ -161,7 +168,7 @@ def smtp() -> Iterator[SmtpReceiver]:
 def test_cli_digest_send_twice_sends_once_resend_sends_again(
     tmp_path: Path, smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("MONITOR_DATABASE_URL", _empty_database(f"sqlite:///{tmp_path / 'cli.db'}"))
     monkeypatch.setenv("MONITOR_TIMEZONE", "Europe/Kyiv")
     monkeypatch.setenv("MONITOR_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("MONITOR_SMTP_PORT", str(smtp.port))
@@ -189,7 +196,7 @@ def test_cli_digest_send_twice_sends_once_resend_sends_again(
 
 
 def test_cli_digest_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("MONITOR_DATABASE_URL", _empty_database(f"sqlite:///{tmp_path / 'cli.db'}"))
     runner = CliRunner()
     as_json = runner.invoke(main, ["digest", "--date", "2024-05-02", "--format", "json"])
     assert as_json.exit_code == 0, as_json.output

@@ -17,6 +17,13 @@ class MonitorGroup(click.Group):
     Only `MonitorError`s are caught: anything else is a bug, and its traceback is what a report needs.
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `--db URL` is accepted after the verb too (`monitor serve --db URL`): it is moved before the verb,
+        # where the group's option reads it. Only the top-level group does this; `--` ends the options.
+        if ctx.parent is None:
+            args = hoist_db_option(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -24,8 +31,35 @@ class MonitorGroup(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
+def hoist_db_option(args: list[str]) -> list[str]:
+    """`args` with every `--db URL` / `--db=URL` that follows the verb moved to the front."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--":
+            rest.extend(args[position:])
+            break
+        if arg == "--db" and position + 1 < len(args):
+            hoisted += args[position : position + 2]
+            position += 2
+            continue
+        if arg.startswith("--db="):
+            hoisted.append(arg)
+        else:
+            rest.append(arg)
+        position += 1
+    return hoisted + rest
+
+
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "database_url", metavar="URL", help="Database URL (default: MONITOR_DATABASE_URL).")
+@click.option(
+    "--db",
+    "database_url",
+    metavar="URL",
+    help="Database URL (default: MONITOR_DATABASE_URL); also accepted after the verb.",
+)
 @click.version_option(package_name="claim-monitor", prog_name="monitor")
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
