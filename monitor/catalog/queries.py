@@ -11,11 +11,12 @@ The shapes they give:
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Self
+from typing import Any, Self, TextIO
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -145,6 +146,63 @@ class MatchSummary(BaseModel):
             baseline_claim=item.baseline.text,
             evidence=dict(match.evidence or {}),
         )
+
+
+MATCH_CSV_COLUMNS = (
+    "id",
+    "verdict",
+    "score",
+    "confidence",
+    "review_status",
+    "review_note",
+    "found_at",
+    "claim",
+    "article_url",
+    "article_title",
+    "outlet",
+    "published",
+    "language",
+    "baseline_claim_id",
+    "baseline_claim",
+    "baseline_article",
+    "evidence",
+)
+
+
+def write_matches_csv(items: Iterable[ListedMatch], stream: TextIO) -> None:
+    """The matches as CSV (RFC 4180, a header row of `MATCH_CSV_COLUMNS`): what `monitor matches list
+    --format csv` prints and the Matches page's download gives. `evidence` is the evidence in words."""
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(MATCH_CSV_COLUMNS)
+    for item in items:
+        match, article = item.match, item.article
+        evidence = Evidence.from_json(match.evidence)
+        writer.writerow(
+            [
+                match.id,
+                match.verdict,
+                f"{float(match.score):.1f}",
+                evidence.confidence or "",
+                match.review_status,
+                match.review_note or "",
+                match.created_at.isoformat(),
+                _csv_text(item.claim.text),
+                article.url,
+                _csv_text(article.title or ""),
+                _csv_text(article.outlet or ""),
+                article.published.isoformat() if article.published else "",
+                article.language or "",
+                item.baseline.id,
+                _csv_text(item.baseline.text),
+                _csv_text(item.baseline_article.title),
+                _csv_text("; ".join(evidence.lines())),
+            ]
+        )
+
+
+def _csv_text(text: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: crawled text must stay text there.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def match_json(item: ListedMatch) -> dict[str, Any]:
