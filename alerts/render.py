@@ -18,7 +18,7 @@ from urllib.parse import quote, urldefrag
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.catalog.queries import VERDICT_ORDER, MatchView
-from monitor.matching.evidence import Evidence
+from monitor.matching.evidence import SCORE_MEANING, Evidence
 
 # Slack refuses more than 50 blocks in a message and more than 3,000 characters in a section's text.
 SLACK_MAX_BLOCKS = 50
@@ -142,8 +142,19 @@ def verdict_summary(views: Iterable[MatchView]) -> str:
     return ", ".join(f"{counts[verdict]} {verdict}" for verdict in ordered)
 
 
-def render_match_batch(views: Sequence[MatchView], *, key: str, crawl_run_id: int | None = None) -> RenderedMessage:
-    """One message for a batch of matches (one crawl run), grouped by baseline claim."""
+def review_link(web_base_url: str | None, view: MatchView) -> str | None:
+    """The match on Claim Monitor's Matches page (its baseline claim's matches, scrolled to it), where it
+    is confirmed or dismissed; None without a web address."""
+    if not web_base_url:
+        return None
+    return f"{web_base_url.rstrip('/')}/matches?claim={view.baseline_claim_id}#match-{view.match_id}"
+
+
+def render_match_batch(
+    views: Sequence[MatchView], *, key: str, crawl_run_id: int | None = None, web_base_url: str | None = None
+) -> RenderedMessage:
+    """One message for a batch of matches (one crawl run), grouped by baseline claim. With `web_base_url`
+    (MONITOR_PUBLIC_URL), each match links back to Claim Monitor, to be confirmed or dismissed there."""
     if not views:
         raise ValueError("a message needs at least one match")
     groups = group_by_baseline(views)
@@ -151,14 +162,24 @@ def render_match_batch(views: Sequence[MatchView], *, key: str, crawl_run_id: in
     count = len(views)
     subject = f"Claim Monitor: {verdict_summary(views)}{run}"
     intro = f"{count} new match{'es' if count != 1 else ''} with baseline claims{run}."
-    html = template_environment().get_template("alerts.html").render(subject=subject, intro=intro, groups=groups)
+    html = (
+        template_environment()
+        .get_template("alerts.html")
+        .render(
+            subject=subject,
+            intro=intro,
+            groups=groups,
+            review_url=lambda view: review_link(web_base_url, view),
+            score_meaning=SCORE_MEANING,
+        )
+    )
     return RenderedMessage(
         key=key,
         subject=subject,
-        text=_match_batch_text(subject, intro, groups),
+        text=_match_batch_text(subject, intro, groups, web_base_url),
         html=html,
         slack_text=escape_mrkdwn(f"{subject}: {intro}"),
-        slack_blocks=_match_batch_blocks(subject, groups),
+        slack_blocks=_match_batch_blocks(subject, groups, web_base_url),
         match_ids=tuple(view.match_id for view in views),
     )
 
@@ -175,7 +196,9 @@ def _new_source_line(view: MatchView) -> str:
     return f"{outlet}, {format_day(view.published or view.fetched_at)}{language}{title}"
 
 
-def _match_batch_text(subject: str, intro: str, groups: Sequence[BaselineGroup]) -> str:
+def _match_batch_text(
+    subject: str, intro: str, groups: Sequence[BaselineGroup], web_base_url: str | None = None
+) -> str:
     lines = [subject, "", intro]
     for group in groups:
         baseline = group.baseline
@@ -189,6 +212,10 @@ def _match_batch_text(subject: str, intro: str, groups: Sequence[BaselineGroup])
                 f"  {text_fragment_link(view.article_url, view.claim_text)}",
             ]
             lines += [f"  Evidence: {line}" for line in describe_evidence(view.evidence)]
+            link = review_link(web_base_url, view)
+            if link:
+                lines.append(f"  Confirm or dismiss: {link}")
+    lines += ["", SCORE_MEANING]
     return "\n".join(lines) + "\n"
 
 
@@ -209,7 +236,7 @@ def slack_link(url: str, label: str) -> str:
     return f"<{safe_url}|{escape_mrkdwn(label)}>"
 
 
-def _match_blocks(view: MatchView) -> dict[str, Any]:
+def _match_blocks(view: MatchView, web_base_url: str | None = None) -> dict[str, Any]:
     evidence = describe_evidence(view.evidence)
     parts = [
         f"*{view.verdict.upper()}* · score {view.score:.0f}",
@@ -218,16 +245,21 @@ def _match_blocks(view: MatchView) -> dict[str, Any]:
     ]
     if evidence:
         parts.append("Evidence: " + escape_mrkdwn("; ".join(evidence)))
+    link = review_link(web_base_url, view)
+    if link:
+        parts.append(slack_link(link, "Confirm or dismiss in Claim Monitor"))
     return _section("\n".join(parts))
 
 
-def _match_batch_blocks(subject: str, groups: Sequence[BaselineGroup]) -> list[dict[str, Any]]:
+def _match_batch_blocks(
+    subject: str, groups: Sequence[BaselineGroup], web_base_url: str | None = None
+) -> list[dict[str, Any]]:
     # Header blocks take plain_text, which Slack never parses for mentions or links.
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": subject[:150]}}]
     shown = 0
     total = sum(len(group.matches) for group in groups)
     for group in groups:
-        if len(blocks) + 3 > SLACK_MAX_BLOCKS - 1:
+        if len(blocks) + 3 > SLACK_MAX_BLOCKS - 2:  # room for "…and N more" and the score's meaning
             break
         baseline = group.baseline
         blocks.append({"type": "divider"})
@@ -238,10 +270,11 @@ def _match_batch_blocks(subject: str, groups: Sequence[BaselineGroup]) -> list[d
             )
         )
         for view in group.matches:
-            if len(blocks) >= SLACK_MAX_BLOCKS - 1:
+            if len(blocks) >= SLACK_MAX_BLOCKS - 2:
                 break
-            blocks.append(_match_blocks(view))
+            blocks.append(_match_blocks(view, web_base_url))
             shown += 1
     if shown < total:
         blocks.append(_section(f"…and {total - shown} more: see `monitor matches list`."))
+    blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": SCORE_MEANING}]})
     return blocks

@@ -126,3 +126,27 @@ def test_email_slack_cli_web_and_digest_show_the_same_words(engine: Engine) -> N
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;")
+
+
+def test_alerts_link_back_to_the_match_and_say_what_the_score_means() -> None:
+    view = _view(Evidence.from_json({"confidence": "possible"}))
+    message = render_match_batch([view], key="k", web_base_url="https://monitor.example.org")
+    link = "https://monitor.example.org/matches?claim=3#match-7"
+    slack = json.dumps(message.slack_blocks, ensure_ascii=False)
+    assert f"Confirm or dismiss: {link}" in message.text
+    assert f'href="{link}"' in message.html
+    assert f"<{link}|Confirm or dismiss in Claim Monitor>" in slack
+    for rendered in (message.text, message.html, slack):
+        assert "possible match: above the alert threshold" in rendered
+        assert "The score (0-100) is how sure the matcher is" in rendered
+    assert "Confirm or dismiss" not in render_match_batch([view], key="k").text
+
+
+def test_public_url_is_checked_and_used_for_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.config import ConfigError, load_settings
+
+    assert load_settings(public_url="https://m.example.org/cm/").web_base_url() == "https://m.example.org/cm"
+    assert load_settings(web_port=8123).web_base_url() == "http://127.0.0.1:8123"
+    monkeypatch.setenv("MONITOR_PUBLIC_URL", "javascript:alert(1)")
+    with pytest.raises(ConfigError, match="MONITOR_PUBLIC_URL"):
+        load_settings()

@@ -35,10 +35,11 @@ def init(cli: CliContext) -> None:
 
 
 def _serve(cli: CliContext, host: str | None, port: int | None) -> None:
-    from monitor.web.server import check_port_free, serve_web
+    from monitor.web.server import check_listen_address, check_port_free, serve_web
 
     settings = cli.settings
     host, port = host or settings.web_host, port or settings.web_port
+    check_listen_address(settings, host)
     check_port_free(host, port)
     with cli.session() as session:
         initialise(session)
@@ -86,9 +87,10 @@ def run(cli: CliContext, host: str | None, port: int | None, every: str | None, 
         schedule=SchedulerOptions.from_settings(settings, **schedule_overrides),
         crawl_limits=CrawlLimits.from_settings(settings, time_limit=time_limit or DEFAULT_CRAWL_TIME_LIMIT),
     )
-    from monitor.web.server import check_port_free
+    from monitor.web.server import check_listen_address, check_port_free
 
     host, port = host or settings.web_host, port or settings.web_port
+    check_listen_address(settings, host)
     check_port_free(host, port)  # before anything starts: no crawl is launched only to be recorded as failed
     cli.may_create = True
     _configure_logging()
