@@ -194,6 +194,21 @@ def test_watch_terms(run: Invoke) -> None:
     _assert_one_line_error(run("watch", "remove", "wagner"), "no watch term")
 
 
+def test_watch_edit_pause_resume_and_the_duplicate_advice_that_works(run: Invoke) -> None:
+    assert run("watch", "add", "Wagner", "--alias", "Вагнер").exit_code == 0
+    duplicate = run("watch", "add", "wagner")
+    _assert_one_line_error(duplicate, "monitor watch edit 'wagner' --add-alias A")
+    advice = duplicate.stderr.split("`")[1].replace("'wagner'", "wagner").replace(" A", " PMC").split()[1:]
+    assert run(*advice).exit_code == 0  # the advice runs as given
+    assert run("watch", "edit", "WAGNER", "--remove-alias", "вагнер").output == "'Wagner': aliases PMC.\n"
+    _assert_one_line_error(run("watch", "edit", "Wagner", "--remove-alias", "Vagner"), "has no alias 'Vagner'")
+    assert run("watch", "edit", "Wagner").exit_code == 2
+    assert run("watch", "pause", "Wagner").exit_code == 0
+    assert "paused" in run("watch", "list").output
+    assert run("watch", "resume", "wagner").output == "Watching 'Wagner' again.\n"
+    assert "paused" not in run("watch", "list").output
+
+
 @pytest.mark.parametrize(("term", "fragment"), [("", "empty"), ("   ", "empty"), ("x" * 500, "500 characters long")])
 def test_watch_add_rejects_bad_terms_and_writes_nothing(run: Invoke, term: str, fragment: str) -> None:
     run("init")

@@ -64,9 +64,10 @@ def explain(result: MatchResult) -> str:
     return Evidence.from_json(result.evidence).summary()
 
 
-def render_table(results: Sequence[MatchResult], *, color: bool) -> str:
+def render_table(results: Sequence[MatchResult], *, color: bool, top_k: int = 0) -> str:
     """`monitor check` without --json: per claim, verdict and score, the two sentences with the changed
-    parts highlighted (ANSI colour, or [[...]] markers without), and the evidence in words."""
+    parts highlighted (ANSI colour, or [[...]] markers without), the evidence in words, and with `top_k`
+    the K best candidates."""
     blocks: list[str] = []
     for number, result in enumerate(results, start=1):
         verdict = result.verdict.upper()
@@ -82,5 +83,9 @@ def render_table(results: Sequence[MatchResult], *, color: bool) -> str:
             suffix = f"  (#{ref.claim_id}{', ' + source if source else ''})"
             lines.append("   baseline: " + _highlight(ref.text, old_marks, color=color, fg="cyan") + suffix)
         lines.append("   why:      " + explain(result))
+        if top_k > 0 and result.candidates:
+            lines.append(f"   best {min(top_k, len(result.candidates))}:")
+            for rank, candidate in enumerate(result.candidates[:top_k], start=1):
+                lines.append(f"     {rank}. {candidate.score:5.1f}  #{candidate.ref.claim_id}  {candidate.ref.text}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
