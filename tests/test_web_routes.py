@@ -14,7 +14,7 @@ from web_helpers import NOW, XSS, XSS_ESCAPED, csrf_token, make_app, make_client
 from alerts.digest import build_digest
 from alerts.digest_render import digest_html
 from monitor.storage.engine import session_scope
-from monitor.storage.models import Match, WatchTerm
+from monitor.storage.models import Alert, Match, WatchTerm
 
 PAGES = ("/", "/matches", "/baseline", "/digests", "/digests/2024-05-02", "/watch", "/sources", "/docs", "/login")
 
@@ -69,6 +69,29 @@ def test_today_shows_counts_alerts_and_crawl_health(sqlite_engine: Engine) -> No
     assert "Today, 2024-05-02" in page
     assert "1 source failing" in page and "HTTP 503" in page
     assert "3 to review" in page
+
+
+def test_today_says_how_many_failing_sources_it_does_not_list(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        for number in range(8):
+            source(session, url=f"https://down{number}.example/feed", failures=2, last_error="timeout")
+    page = make_client(make_app(sqlite_engine)).get("/").text
+    assert "8 sources failing:" in page and page.count("timeout") == 5
+    assert '<a href="/sources">and 3 more</a>' in page
+
+
+def test_latest_alerts_show_each_match_once_with_its_channels(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        first = match(session, claim_text="First alerted sentence.")
+        second = match(session, claim_text="Second alerted sentence.")
+        for row in (first, second):
+            session.add(Alert(channel="email", match_id=row.id, status="sent"))
+            session.add(Alert(channel="slack", match_id=row.id, status="failed", last_error="HTTP 404"))
+    page = make_client(make_app(engine)).get("/").text
+    latest = page[page.index("Latest alerts") : page.index("</table>", page.index("Latest alerts"))]
+    assert latest.count("First alerted sentence.") == 1 and latest.count("Second alerted sentence.") == 1
+    assert latest.index("Second alerted sentence.") < latest.index("First alerted sentence.")  # newest first
+    assert latest.count("email sent") == 2 and latest.count("slack failed") == 2
 
 
 def test_matches_page_shows_both_sentences_with_highlights(sqlite_engine: Engine) -> None:

@@ -690,24 +690,47 @@ def list_alerts(session: Session, *, status: str | None = None, limit: int = 500
 
 @dataclass(frozen=True)
 class AlertRow:
-    """An outbox row with a word on what it carries."""
+    """One match (or digest) that was alerted, with its outbox rows: one per channel, newest first."""
 
-    alert: Alert
+    alerts: tuple[Alert, ...]
     match: ListedMatch | None
     digest_day: date | None
 
+    @property
+    def alert(self) -> Alert:
+        """The newest of the rows (when it was queued)."""
+        return self.alerts[0]
+
 
 def latest_alerts(session: Session, *, limit: int = 10) -> list[AlertRow]:
-    query = (
-        select(Alert, col(Digest.day))
-        .outerjoin(Digest, col(Digest.id) == col(Alert.digest_id))
-        .order_by(col(Alert.id).desc())
+    """The `limit` matches or digests alerted last, newest first, each once with the rows of its channels."""
+    newest = func.max(col(Alert.id)).label("newest")
+    carried = (
+        select(col(Alert.match_id), col(Alert.digest_id), newest)
+        .group_by(col(Alert.match_id), col(Alert.digest_id))
+        .order_by(newest.desc())
         .limit(limit)
     )
-    rows = list(session.execute(query).all())
-    match_ids = [alert.match_id for alert, _ in rows if alert.match_id is not None]
+    keys = [(match_id, digest_id) for match_id, digest_id, _ in session.execute(carried).all()]
+    match_ids = [match_id for match_id, _ in keys if match_id is not None]
+    digest_ids = [digest_id for _, digest_id in keys if digest_id is not None]
+    rows = list(
+        session.execute(
+            select(Alert, col(Digest.day))
+            .outerjoin(Digest, col(Digest.id) == col(Alert.digest_id))
+            .where(or_(col(Alert.match_id).in_(match_ids), col(Alert.digest_id).in_(digest_ids)))
+            .order_by(col(Alert.id).desc())
+        ).all()
+    )
+    grouped: dict[tuple[int | None, int | None], list[tuple[Alert, date | None]]] = {}
+    for alert, day in rows:
+        grouped.setdefault((alert.match_id, alert.digest_id), []).append((alert, day))
     matches = {item.match.id: item for item in listed_by_ids(session, match_ids)}
-    return [AlertRow(alert, matches.get(alert.match_id), day) for alert, day in rows]
+    return [
+        AlertRow(tuple(alert for alert, _ in grouped[key]), matches.get(key[0]), grouped[key][0][1])
+        for key in keys
+        if key in grouped
+    ]
 
 
 # -- digests ---------------------------------------------------------------------------------------
