@@ -326,3 +326,35 @@ def test_docs_are_served_without_external_assets(sqlite_engine: Engine) -> None:
     for path in ("/api/matches", "/api/articles", "/api/claims", "/api/digests", "/api/watch-terms", "/api/sources"):
         assert path in schema["paths"]
     assert "/watch" not in schema["paths"]  # pages are not part of the API
+
+
+def test_sources_page_is_a_compact_filterable_table_without_research_notes(sqlite_engine: Engine) -> None:
+    from monitor.catalog.first_run import initialise
+
+    with session_scope(sqlite_engine) as session:
+        initialise(session)
+    client = make_client(make_app(sqlite_engine))
+    page = client.get("/sources").text
+    assert page.count('<tr class="source') == 58 and "58 of 58 sources · 24 crawled" in page
+    assert "E1 (" not in page and "high E1" not in page and "confidence" not in page  # notes stay in the data file
+    assert len(page.encode()) < 100_000  # one row a source (the cards with notes were 15,000 px tall)
+    paused = client.get("/sources?state=paused&language=uk").text
+    assert "sources · 24 crawled" in paused and 'class="source paused' in paused
+    assert 'class="source"' not in paused  # no crawled one among them
+    found = client.get("/sources?q=kyiv%20independent").text
+    assert found.count('<tr class="source') == 1 and "Kyiv Independent" in found
+
+
+def test_baseline_page_offers_adding_first_and_counts_zero(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        baseline_claim(session, text="Belarus has 12,000 troops.")
+    page = make_client(make_app(sqlite_engine)).get("/baseline").text
+    assert page.index("Add a baseline article") < page.index("Belarus has 12,000 troops.")
+    assert '<td class="num verdict-repeated zero">0</td>' in page
+
+
+def test_favicon_ico_is_served() -> None:
+    from monitor.storage.engine import make_engine
+
+    response = make_client(make_app(make_engine("sqlite://"))).get("/favicon.ico")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
