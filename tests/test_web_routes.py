@@ -16,7 +16,18 @@ from alerts.digest_render import digest_html
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Alert, Match, WatchTerm
 
-PAGES = ("/", "/matches", "/baseline", "/digests", "/digests/2024-05-02", "/watch", "/sources", "/docs", "/login")
+PAGES = (
+    "/",
+    "/matches",
+    "/articles",
+    "/baseline",
+    "/digests",
+    "/digests/2024-05-02",
+    "/watch",
+    "/sources",
+    "/docs",
+    "/login",
+)
 
 
 def _seed_coverage(engine: Engine) -> dict[str, int]:

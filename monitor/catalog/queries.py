@@ -463,6 +463,19 @@ def search_articles(
     return list(session.execute(query.limit(limit).offset(offset)).scalars()), total
 
 
+def article_match_counts(session: Session, article_ids: Sequence[int]) -> dict[int, int]:
+    """How many matches each of these articles' claims made (articles without any are left out)."""
+    if not article_ids:
+        return {}
+    query = (
+        select(col(Claim.article_id), func.count())
+        .join(Match, col(Match.claim_id) == col(Claim.id))
+        .where(col(Claim.article_id).in_(article_ids))
+        .group_by(col(Claim.article_id))
+    )
+    return {int(article_id): int(count) for article_id, count in session.execute(query).all()}
+
+
 def outlet_names(session: Session) -> list[str]:
     query = select(col(Article.outlet)).where(col(Article.outlet).is_not(None)).distinct()
     return sorted((name for name in session.execute(query).scalars() if name), key=str.casefold)

@@ -27,6 +27,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 NAVIGATION = (
     ("/", "Today"),
     ("/matches", "Matches"),
+    ("/articles", "Articles"),
     ("/baseline", "Baseline"),
     ("/digests", "Digests"),
     ("/watch", "Watch terms"),
