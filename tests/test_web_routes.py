@@ -369,3 +369,42 @@ def test_favicon_ico_is_served() -> None:
 
     response = make_client(make_app(make_engine("sqlite://"))).get("/favicon.ico")
     assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_claims_timeline_is_grouped_by_day_and_outlet_and_paginated(sqlite_engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.catalog.queries import claim_timeline
+    from monitor.config import load_settings
+
+    with session_scope(sqlite_engine) as session:
+        base = baseline_claim(session, text="Belarus has 12,000 troops.")
+        for day in (1, 2):
+            for outlet in ("Kyiv Post", "Minsk Daily"):
+                for number in range(3):
+                    published = datetime(2024, 5, day, 8 + number, tzinfo=UTC)
+                    text = f"{outlet} sentence {number} of May {day}."
+                    # Found long after publication: the timeline and chart date coverage by publication.
+                    match(
+                        session,
+                        baseline=base,
+                        claim_text=text,
+                        outlet=outlet,
+                        published=published,
+                        created_at=datetime(2024, 6, 1, tzinfo=UTC),
+                    )
+        claim_id = base.id
+    assert claim_id is not None
+    client = make_client(make_app(sqlite_engine))
+    page = client.get(f"/baseline/{claim_id}").text
+    assert "12 matches, by day of publication and outlet" in page
+    assert page.count("· 3 matches:") == 4
+    assert "Kyiv Post sentence 0 of May 1." in page and "Kyiv Post sentence 2 of May 1." in page
+    assert "Kyiv Post sentence 1 of May 1." not in page  # only the first and the latest of a group
+    assert "/matches?claim=" in page and "outlet=Kyiv+Post" in page and "from=2024-05-01" in page
+    assert "2024-06-01" not in page.split("Timeline")[0].split("Matches over time")[1]  # chart by publication
+    with session_scope(sqlite_engine) as session:
+        paged = claim_timeline(session, claim_id, zone=load_settings().zone, page=2, per_page=3)
+    assert (paged.pages, paged.total_groups, len(paged.groups)) == (2, 4, 1)
+    assert paged.groups[0].outlet == "Minsk Daily" and paged.groups[0].start.isoformat() == "2024-05-02"
+    assert len(paged.points) == 12

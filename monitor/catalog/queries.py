@@ -581,20 +581,104 @@ def _all_verdicts(counts: dict[str, int]) -> dict[str, int]:
     return {verdict: counts.get(verdict, 0) for verdict in VERDICT_ORDER}
 
 
-def baseline_claim_detail(session: Session, claim_id: int) -> tuple[BaselineClaimStats, list[ListedMatch]] | None:
-    """One baseline claim with its counts and every match to it, oldest coverage first (the timeline)."""
+def baseline_claim_stats_of(session: Session, claim_id: int) -> BaselineClaimStats | None:
+    """One baseline claim with its article and counts, or None."""
     row = session.execute(baseline_claim_rows().where(col(BaselineClaim.id) == claim_id)).first()
     if row is None:
         return None
     claim, article = row
     counts = _verdict_counts_by_claim(session, [claim_id]).get(claim_id, {})
-    stats = BaselineClaimStats(claim, article, _all_verdicts(counts))
-    query = (
-        match_rows()
+    return BaselineClaimStats(claim, article, _all_verdicts(counts))
+
+
+TIMELINE_GROUPS_PER_PAGE = 40
+TIMELINE_WEEKLY_AFTER_DAYS = 92  # coverage spread over more than about three months is grouped by week
+
+
+@dataclass(frozen=True)
+class TimelineGroup:
+    """The matches one outlet made on one day (or week) to one baseline claim: how many, by verdict, and
+    the first and the latest of them in full."""
+
+    start: date  # the day, or the Monday of the week
+    end: date  # the same day, or the Sunday
+    outlet: str | None
+    count: int
+    verdicts: dict[str, int]
+    first: ListedMatch
+    latest: ListedMatch | None  # None when the group has one match
+
+
+@dataclass(frozen=True)
+class ClaimTimeline:
+    """One baseline claim's coverage grouped by day or week, then outlet, oldest first, one page of it;
+    `points` (coverage day, verdict) of every match not dismissed, for the chart."""
+
+    unit: str  # "day" or "week"
+    groups: list[TimelineGroup]
+    total_groups: int
+    total_matches: int
+    page: int
+    pages: int
+    points: list[tuple[date, str]]
+
+
+def claim_timeline(
+    session: Session, claim_id: int, *, zone: ZoneInfo, page: int = 1, per_page: int = TIMELINE_GROUPS_PER_PAGE
+) -> ClaimTimeline:
+    """The timeline of `claim_id` as the claim page shows it. Reads a few columns of every match (the
+    grouping and the chart need them all) and the full rows of only the matches the page shows, so a
+    claim with thousands of matches stays one small page. Coverage is dated by publication (else by when
+    the match was found), in `zone`."""
+    moment = func.coalesce(col(Article.published), col(Match.created_at))
+    rows = session.execute(
+        select(col(Match.id), moment, col(Article.outlet), col(Match.verdict), col(Match.review_status))
+        .join(Claim, col(Claim.id) == col(Match.claim_id))
+        .join(Article, col(Article.id) == col(Claim.article_id))
         .where(col(Match.baseline_claim_id) == claim_id)
-        .order_by(func.coalesce(col(Article.published), col(Match.created_at)), col(Match.id))
-    )
-    return stats, _listed(list(session.execute(query).all()))
+        .order_by(moment, col(Match.id))
+    ).all()
+    dated = [
+        (match_id, _local_day(when, zone), outlet, verdict, review) for match_id, when, outlet, verdict, review in rows
+    ]
+    points = [(day, verdict) for _id, day, _outlet, verdict, review in dated if review != ReviewStatus.dismissed]
+    span = (dated[-1][1] - dated[0][1]).days if dated else 0
+    unit = "week" if span > TIMELINE_WEEKLY_AFTER_DAYS else "day"
+    members: dict[tuple[date, str | None], list[tuple[int, str]]] = {}
+    for match_id, day, outlet, verdict, _review in dated:
+        start = day - timedelta(days=day.weekday()) if unit == "week" else day
+        members.setdefault((start, outlet), []).append((match_id, verdict))
+    keys = list(members)  # oldest first: the rows came in coverage order
+    pages = max((len(keys) + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    shown = keys[(page - 1) * per_page : page * per_page]
+    wanted = {ids[0][0] for ids in (members[key] for key in shown)} | {
+        members[key][-1][0] for key in shown if len(members[key]) > 1
+    }
+    full = {item.match.id: item for item in listed_by_ids(session, sorted(wanted))}
+    groups = []
+    for key in shown:
+        items = members[key]
+        counts = Counter(verdict for _id, verdict in items)
+        groups.append(
+            TimelineGroup(
+                start=key[0],
+                end=key[0] + timedelta(days=6) if unit == "week" else key[0],
+                outlet=key[1],
+                count=len(items),
+                verdicts={verdict: counts[verdict] for verdict in VERDICT_ORDER if counts[verdict]},
+                first=full[items[0][0]],
+                latest=full[items[-1][0]] if len(items) > 1 else None,
+            )
+        )
+    return ClaimTimeline(unit, groups, len(keys), len(dated), page, pages, points)
+
+
+def _local_day(moment: datetime | str, zone: ZoneInfo) -> date:
+    # SQLite gives coalesce() of two datetime columns back as text.
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return as_local(moment, zone).date()
 
 
 # -- sources and crawl health ----------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
@@ -11,13 +10,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from baseline.loader import BaselineFileError, read_article
 from monitor.catalog.baseline_store import add_baseline_article
-from monitor.catalog.queries import baseline_claim_detail, baseline_claim_stats, coverage_day, list_baseline_articles
+from monitor.catalog.queries import (
+    baseline_claim_stats,
+    baseline_claim_stats_of,
+    claim_timeline,
+    list_baseline_articles,
+)
 from monitor.catalog.sources import clean_url
 from monitor.errors import InputError
 from monitor.http.fetch import MAX_DOCUMENT_BYTES, fetch_document
 from monitor.web.chart import matches_chart
 from monitor.web.deps import Context, FormWriter, ItemId
-from monitor.web.filters import parse_day
+from monitor.web.filters import page_number, parse_day
 
 router = APIRouter(include_in_schema=False)
 
@@ -122,14 +126,16 @@ def add_baseline_form(
 
 @router.get("/baseline/{claim_id}", response_class=HTMLResponse)
 def baseline_claim_page(request: Request, context: Context, claim_id: ItemId) -> HTMLResponse:
-    """Who said what when about one baseline claim, with a chart of matches over time."""
+    """Who said what when about one baseline claim: a chart of matches by publication date, and the
+    coverage grouped by day (or week) and outlet, a page of groups at a time."""
+    page = page_number(request.query_params.get("page"))
     with context.session() as session:
-        found = baseline_claim_detail(session, claim_id)
-    if found is None:
-        raise HTTPException(status_code=404, detail=f"There is no baseline claim {claim_id}.")
-    stats, timeline = found
-    zone = context.settings.zone
-    shown = [item for item in timeline if item.match.review_status != "dismissed"]
-    chart = matches_chart([(coverage_day(item, zone), item.match.verdict) for item in shown])
-    days: list[tuple[date, object]] = [(coverage_day(item, zone), item) for item in timeline]
-    return context.render(request, "baseline_claim.html", {"stats": stats, "timeline": days, "chart": chart})
+        stats = baseline_claim_stats_of(session, claim_id)
+        if stats is None:
+            raise HTTPException(status_code=404, detail=f"There is no baseline claim {claim_id}.")
+        timeline = claim_timeline(session, claim_id, zone=context.settings.zone, page=page)
+    return context.render(
+        request,
+        "baseline_claim.html",
+        {"stats": stats, "timeline": timeline, "chart": matches_chart(timeline.points), "params": {}},
+    )
