@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from factories import baseline_claim, match
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from web_helpers import make_app, make_client
 
 from monitor.catalog.queries import MATCH_CSV_COLUMNS
@@ -99,3 +100,53 @@ def test_the_matches_page_offers_the_same_csv(stored: tuple[Engine, int]) -> Non
     rows = list(csv.DictReader(io.StringIO(response.text, newline="")))
     assert [row["id"] for row in rows] == [str(match_id)]
     assert client.get("/matches.csv?verdict=nonsense").status_code == 400
+
+
+def test_baseline_remove_keeping_or_deleting_its_matches(engine: Engine) -> None:
+    from monitor.catalog.baseline_store import baseline_refs
+    from monitor.storage.models import BaselineClaim
+
+    with session_scope(engine) as session:
+        keep_claim = baseline_claim(session, text="Belarus has 12,000 troops.", title="Kept-matches article")
+        gone_claim = baseline_claim(session, text="Minsk denies it.", title="Deleted-matches article")
+        kept = match(session, baseline=keep_claim)
+        match(session, baseline=gone_claim)
+        keep_article, gone_article = keep_claim.article_id, gone_claim.article_id
+        kept_id = kept.id
+    assert _run(engine, "baseline", "remove", str(keep_article)).exit_code == 2  # must say what becomes of matches
+    assert _run(engine, "baseline", "remove", str(keep_article), "--keep-matches").exit_code == 2  # no --yes, no tty
+    result = _run(engine, "baseline", "remove", str(keep_article), "--keep-matches", "--yes")
+    assert result.output == "Removed 'Kept-matches article': 1 claims no longer matched; 1 matches kept.\n"
+    result = _run(engine, "baseline", "remove", str(gone_article), "--remove-matches", "--yes")
+    assert result.output == "Removed 'Deleted-matches article': 1 claims no longer matched; 1 matches deleted.\n"
+    assert (
+        "no baseline article" in _run(engine, "baseline", "remove", str(gone_article), "--keep-matches", "--yes").stderr
+    )
+    listing = _run(engine, "baseline", "list").output
+    assert "Kept-matches article" not in listing and "Deleted-matches article" not in listing
+    with session_scope(engine) as session:
+        assert baseline_refs(session) == []  # neither is matched any more
+        assert [row.id for row in session.exec(select(Match))] == [kept_id]  # the kept match still names its claim
+        assert session.get(BaselineClaim, keep_claim.id) is not None
+    assert "Belarus has 9,000 troops" in _run(engine, "matches", "list").output
+
+
+def test_baseline_remove_on_the_web_asks_first(engine: Engine) -> None:
+    from web_helpers import csrf_token
+
+    with session_scope(engine) as session:
+        claim = baseline_claim(session, text="Belarus has 12,000 troops.", title="To remove")
+        match(session, baseline=claim)
+        article_id = claim.article_id
+    client = make_client(make_app(engine))
+    assert f'href="/baseline/articles/{article_id}/remove"' in client.get("/baseline").text
+    asking = client.get(f"/baseline/articles/{article_id}/remove").text
+    assert "It has 1 match." in asking and 'value="keep" checked' in asking
+    token = csrf_token(client, f"/baseline/articles/{article_id}/remove")
+    assert client.post(f"/baseline/articles/{article_id}/remove", data={"csrf_token": token}).status_code == 400
+    done = client.post(f"/baseline/articles/{article_id}/remove", data={"csrf_token": token, "matches": "remove"})
+    assert done.status_code == 303 and done.headers["location"] == "/baseline?removed=1"
+    assert "To remove" not in client.get("/baseline").text
+    assert client.get(f"/baseline/articles/{article_id}/remove").status_code == 404
+    with session_scope(engine) as session:
+        assert list(session.exec(select(Match))) == []

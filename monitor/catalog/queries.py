@@ -545,13 +545,15 @@ def _verdict_counts_by_claim(session: Session, claim_ids: Sequence[int] | None =
     return counts
 
 
-def baseline_claim_rows() -> Select[BaselineClaim, BaselineArticle]:
-    """Every baseline claim joined to its article, in article and then text order."""
-    return (
+def baseline_claim_rows(*, include_removed: bool = False) -> Select[BaselineClaim, BaselineArticle]:
+    """Every baseline claim joined to its article, in article and then text order; without
+    `include_removed`, only those of articles not removed (what is matched and listed)."""
+    query = (
         select(BaselineClaim, BaselineArticle)
         .join(BaselineArticle, col(BaselineArticle.id) == col(BaselineClaim.article_id))
         .order_by(col(BaselineClaim.article_id), col(BaselineClaim.position))
     )
+    return query if include_removed else query.where(col(BaselineArticle.removed_at).is_(None))
 
 
 def baseline_claims(session: Session) -> list[tuple[BaselineClaim, BaselineArticle]]:
@@ -559,11 +561,24 @@ def baseline_claims(session: Session) -> list[tuple[BaselineClaim, BaselineArtic
     return [(claim, article) for claim, article in session.execute(baseline_claim_rows())]
 
 
+def matches_of_baseline_article(session: Session, article_id: int) -> int:
+    """How many matches the claims of a baseline article have."""
+    query = (
+        select(func.count())
+        .select_from(Match)
+        .join(BaselineClaim, col(BaselineClaim.id) == col(Match.baseline_claim_id))
+        .where(col(BaselineClaim.article_id) == article_id)
+    )
+    return int(session.execute(query).scalar_one())
+
+
 def list_baseline_articles(session: Session) -> list[tuple[BaselineArticle, int]]:
     """Every baseline article with its claim count, oldest first."""
     per_article = select(col(BaselineClaim.article_id), func.count()).group_by(col(BaselineClaim.article_id))
     counts: dict[int | None, int] = {article_id: int(count) for article_id, count in session.execute(per_article)}
-    articles = session.execute(select(BaselineArticle).order_by(col(BaselineArticle.id))).scalars()
+    articles = session.execute(
+        select(BaselineArticle).where(col(BaselineArticle.removed_at).is_(None)).order_by(col(BaselineArticle.id))
+    ).scalars()
     return [(article, counts.get(article.id, 0)) for article in articles]
 
 
@@ -582,8 +597,9 @@ def _all_verdicts(counts: dict[str, int]) -> dict[str, int]:
 
 
 def baseline_claim_stats_of(session: Session, claim_id: int) -> BaselineClaimStats | None:
-    """One baseline claim with its article and counts, or None."""
-    row = session.execute(baseline_claim_rows().where(col(BaselineClaim.id) == claim_id)).first()
+    """One baseline claim with its article and counts, or None (a removed article's claim too: matches kept
+    with it still link to it)."""
+    row = session.execute(baseline_claim_rows(include_removed=True).where(col(BaselineClaim.id) == claim_id)).first()
     if row is None:
         return None
     claim, article = row

@@ -9,12 +9,13 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from baseline.loader import BaselineFileError, read_article
-from monitor.catalog.baseline_store import add_baseline_article
+from monitor.catalog.baseline_store import add_baseline_article, remove_baseline_article
 from monitor.catalog.queries import (
     baseline_claim_stats,
     baseline_claim_stats_of,
     claim_timeline,
     list_baseline_articles,
+    matches_of_baseline_article,
 )
 from monitor.catalog.sources import clean_url
 from monitor.errors import InputError
@@ -41,6 +42,7 @@ def baseline_page_response(
     form: BaselineArticleForm | None = None,
     error: str | None = None,
     added: str | None = None,
+    removed: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
     with context.session() as session:
@@ -57,15 +59,20 @@ def baseline_page_response(
             "form": form or BaselineArticleForm(),
             "error": error,
             "added": added,
+            "removed": removed,
         },
         status_code=status_code,
     )
 
 
 @router.get("/baseline", response_class=HTMLResponse)
-def baseline_page(request: Request, context: Context, added: str | None = None) -> HTMLResponse:
+def baseline_page(
+    request: Request, context: Context, added: str | None = None, removed: str | None = None
+) -> HTMLResponse:
     # Only a count is shown back, so a crafted link cannot put words on the page.
-    return baseline_page_response(request, context, added=added if added and added.isdigit() else None)
+    return baseline_page_response(
+        request, context, added=added if added and added.isdigit() else None, removed=removed == "1"
+    )
 
 
 def _read_upload(upload: UploadFile) -> bytes:
@@ -139,3 +146,39 @@ def baseline_claim_page(request: Request, context: Context, claim_id: ItemId) ->
         "baseline_claim.html",
         {"stats": stats, "timeline": timeline, "chart": matches_chart(timeline.points), "params": {}},
     )
+
+
+@router.get("/baseline/articles/{article_id}/remove", response_class=HTMLResponse)
+def remove_baseline_page(request: Request, context: Context, article_id: ItemId) -> HTMLResponse:
+    """Asks first: what becomes of the article's matches, and a button to confirm."""
+    return _remove_page(request, context, article_id)
+
+
+def _remove_page(
+    request: Request, context: Context, article_id: int, *, error: str = "", status_code: int = 200
+) -> HTMLResponse:
+    with context.session() as session:
+        listed = {article.id: (article, count) for article, count in list_baseline_articles(session)}
+        if article_id not in listed:
+            raise HTTPException(status_code=404, detail=f"There is no baseline article {article_id}.")
+        article, claims = listed[article_id]
+        matches = matches_of_baseline_article(session, article_id)
+    return context.render(
+        request,
+        "baseline_remove.html",
+        {"article": article, "claims": claims, "matches": matches, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.post("/baseline/articles/{article_id}/remove", dependencies=[FormWriter])
+def remove_baseline_form(
+    request: Request, context: Context, article_id: ItemId, matches: Annotated[str, Form()] = ""
+) -> Response:
+    """Remove the article, keeping or deleting its matches as chosen; back to the Baseline page."""
+    if matches not in ("keep", "remove"):
+        error = "choose whether its matches are kept or removed"
+        return _remove_page(request, context, article_id, error=error, status_code=400)
+    with context.session() as session:
+        remove_baseline_article(session, article_id=article_id, remove_matches=matches == "remove", now=context.clock())
+    return RedirectResponse("/baseline?removed=1", status_code=303)
