@@ -64,7 +64,7 @@ def test_monitor_demo_delivers_alerts_and_the_digest_locally(tmp_path: Path) -> 
         _printed(output, "Matches: "), cwd=tmp_path.parent, capture_output=True, text=True, timeout=60, env=environment
     )
     assert listing.returncode == 0, listing.stderr
-    assert "contradicted" in listing.stdout
+    assert "CONTRADICTED" in listing.stdout
     port = free_port()
     with subprocess.Popen(
         _printed(output, "Web UI: "),
