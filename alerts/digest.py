@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -162,7 +162,7 @@ def build_digest(session: Session, *, day: date, zone: ZoneInfo) -> DigestConten
         watch_terms=_watch_terms(articles),
         new_outlets=_new_outlets(session, start, end),
         crawl_runs=len(runs),
-        failing_sources=_failing_sources(session),
+        failing_sources=_failing_sources(session, end),
         crawl_errors=_crawl_problems(runs),
         partial_runs=[
             PartialRun(crawl_run_id=run.id, reason=str(run.stats.get("partial_reason") or "cut short"))
@@ -255,7 +255,10 @@ def _new_outlets(session: Session, start: datetime, end: datetime) -> list[str]:
     return [outlet for outlet in session.execute(statement).scalars() if outlet]
 
 
-def _failing_sources(session: Session) -> list[FailingSource]:
+def _failing_sources(session: Session, end: datetime) -> list[FailingSource]:
+    """Sources failing now whose failing crawl was before the day's end: a digest of an earlier day does
+    not list what failed after it (today's outage in yesterday's digest); that day's own crawl errors are
+    in `crawl_errors`."""
     return [
         FailingSource(
             url=source.url,
@@ -264,7 +267,45 @@ def _failing_sources(session: Session) -> list[FailingSource]:
             last_error=source.last_error,
         )
         for source in failing_sources(session)
+        if source.last_crawled_at is None or _as_utc(source.last_crawled_at) < end
     ]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+HEALTH_LINES = 5  # the digest names this many failing sources; the Sources page has them all
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    """Crawl health in a few lines: how many sources failed, the reason most share, the first few."""
+
+    failing: int  # distinct sources (or addresses) with a failure
+    reason: str | None  # the reason most of them share
+    sharing: int  # how many share it
+    lines: tuple[str, ...]  # the first HEALTH_LINES failures, one a line
+    more: int  # failures not in `lines`
+
+
+def health_summary(content: DigestContent) -> HealthSummary:
+    """The crawl failures of a digest grouped: one count, one shared reason, a few examples."""
+    reasons: dict[str, str] = {}
+    for source in content.failing_sources:
+        reasons.setdefault(source.url, _reason(source.last_error or "no detail"))
+    for problem in content.crawl_errors:
+        where = problem.source or problem.url or f"crawl run {problem.crawl_run_id}"
+        reasons.setdefault(where, _reason(problem.reason))
+    counts = Counter(reasons.values())
+    reason, sharing = counts.most_common(1)[0] if counts else (None, 0)
+    lines = tuple(f"{where}: {why}" for where, why in list(reasons.items())[:HEALTH_LINES])
+    return HealthSummary(len(reasons), reason, sharing, lines, max(len(reasons) - HEALTH_LINES, 0))
+
+
+def _reason(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 160 else line[:159] + "…"
 
 
 def _crawl_problems(runs: Sequence[CrawlRun]) -> list[CrawlProblem]:

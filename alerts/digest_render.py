@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from alerts.digest import DigestContent
+from alerts.digest import DigestContent, HealthSummary, health_summary
 from alerts.errors import AlertError
 from alerts.render import RenderedMessage, escape_mrkdwn, slack_link, template_environment
 from monitor.storage.models import Digest
@@ -26,21 +26,30 @@ def digest_json(content: DigestContent) -> str:
     return json.dumps(content.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
 
-def digest_html(content: DigestContent, *, web_url: str | None = None) -> str:
+def digest_html(content: DigestContent, *, web_url: str | None = None, sources_url: str | None = None) -> str:
     """A complete HTML page; every string from crawled pages is escaped by the template."""
+    summary = health_summary(content)
     return (
         template_environment()
         .get_template("digest.html")
-        .render(subject=digest_subject(content), digest=content, web_url=web_url)
+        .render(
+            subject=digest_subject(content),
+            digest=content,
+            web_url=web_url,
+            health=summary,
+            health_headline=health_headline(summary),
+            sources_url=sources_url,
+        )
     )
 
 
-def digest_text(content: DigestContent) -> str:
-    """The digest as plain text, sections in the order of the HTML page."""
+def digest_text(content: DigestContent, *, sources_url: str | None = None) -> str:
+    """The digest as plain text, sections in the order of the HTML page: matches first, crawl health last
+    and short (a count, the shared reason, a few examples, where to see every source)."""
     lines = [digest_subject(content), f"Day: {content.day.isoformat()} ({content.timezone})", ""]
     lines += _matches_text(content)
     lines += _coverage_text(content)
-    lines += _health_text(content)
+    lines += _health_text(content, sources_url)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -78,19 +87,31 @@ def _coverage_text(content: DigestContent) -> list[str]:
     return [*lines, ""]
 
 
-def _health_text(content: DigestContent) -> list[str]:
+def health_headline(summary: HealthSummary) -> str | None:
+    """`24 sources failing; 20 of them: DNS lookup failed`, or None when nothing failed."""
+    if not summary.failing:
+        return None
+    noun = "source" if summary.failing == 1 else "sources"
+    if summary.reason is None or summary.sharing < 2:
+        return f"{summary.failing} {noun} failing"
+    shared = "all" if summary.sharing == summary.failing else f"{summary.sharing} of them"
+    return f"{summary.failing} {noun} failing; {shared}: {summary.reason}"
+
+
+def _health_text(content: DigestContent, sources_url: str | None = None) -> list[str]:
     lines = [f"CRAWL HEALTH ({content.crawl_runs} crawl runs)"]
     if content.healthy:
         lines.append("  all sources healthy")
+    summary = health_summary(content)
+    headline = health_headline(summary)
+    if headline:
+        lines.append(f"  {headline}")
+        lines += [f"    - {line}" for line in summary.lines]
+        if summary.more:
+            lines.append(f"    … and {summary.more} more")
+        lines.append(f"  Every source: {sources_url or 'the Sources page (/sources) or `monitor sources list`'}")
     for run in content.partial_runs:
         lines.append(f"  partial run {run.crawl_run_id}: {run.reason}")
-    for source in content.failing_sources:
-        lines.append(
-            f"  failing: {source.url} ({source.consecutive_failures} in a row): {source.last_error or 'no detail'}"
-        )
-    for problem in content.crawl_errors:
-        where = " ".join(part for part in (problem.source, problem.url) if part) or "crawl"
-        lines.append(f"  error in run {problem.crawl_run_id}: {where}: {problem.reason}")
     for alert in content.failed_alerts:
         lines.append(f"  failed alert {alert.alert_id} ({alert.channel}, {alert.carries}): {alert.last_error}")
     return lines
@@ -108,11 +129,9 @@ def digest_slack_blocks(content: DigestContent, *, web_url: str | None) -> list[
         lines.append(f"*{section.verdict}* {section.count}: {claims}{more}")
     lines.append(f"New articles: {content.articles_count}; new outlets: {len(content.new_outlets)}")
     if not content.healthy:
+        headline = health_headline(health_summary(content)) or "sources healthy"
         partial = f", {len(content.partial_runs)} partial runs" if content.partial_runs else ""
-        lines.append(
-            f"Health: {len(content.failing_sources)} failing sources, {len(content.crawl_errors)} crawl errors, "
-            f"{len(content.failed_alerts)} failed alerts{partial}"
-        )
+        lines.append(f"Health: {escape_mrkdwn(headline)}; {len(content.failed_alerts)} failed alerts{partial}")
     if web_url:
         lines.append(slack_link(web_url, "Open the digest"))
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}})
@@ -122,12 +141,13 @@ def digest_slack_blocks(content: DigestContent, *, web_url: str | None) -> list[
 def render_digest_message(content: DigestContent, *, key: str, web_base_url: str | None) -> RenderedMessage:
     """The digest in every form the channels need; Slack gets a summary with a link to the web page."""
     web_url = f"{web_base_url.rstrip('/')}/digests/{content.day.isoformat()}" if web_base_url else None
+    sources_url = f"{web_base_url.rstrip('/')}/sources" if web_base_url else None
     subject = digest_subject(content)
     return RenderedMessage(
         key=key,
         subject=subject,
-        text=digest_text(content) + (f"\nWeb: {web_url}\n" if web_url else ""),
-        html=digest_html(content, web_url=web_url),
+        text=digest_text(content, sources_url=sources_url) + (f"\nWeb: {web_url}\n" if web_url else ""),
+        html=digest_html(content, web_url=web_url, sources_url=sources_url),
         slack_text=escape_mrkdwn(subject),
         slack_blocks=digest_slack_blocks(content, web_url=web_url),
     )

@@ -169,8 +169,9 @@ class OutboxDispatcher:
         *,
         cooldown: timedelta | None = None,
     ) -> OutboxDispatcher:
-        """A dispatcher with MONITOR_ALERT_COOLDOWN whose digests link to the web UI (MONITOR_WEB_HOST:PORT)."""
-        web_base_url = f"http://{settings.web_host}:{settings.web_port}"
+        """A dispatcher with MONITOR_ALERT_COOLDOWN whose messages link to the web UI (MONITOR_PUBLIC_URL, else
+        MONITOR_WEB_HOST:PORT)."""
+        web_base_url = settings.web_base_url()
         return cls(
             engine, channels, cooldown=settings.cooldown if cooldown is None else cooldown, web_base_url=web_base_url
         )
@@ -255,7 +256,9 @@ class OutboxDispatcher:
         if not sendable:
             return None, deferred
         sent_batch = Batch(batch.channel, tuple(by_match[view.match_id] for view in sendable))
-        message = render_match_batch(sendable, key=sent_batch.key(), crawl_run_id=batch.crawl_run_id)
+        message = render_match_batch(
+            sendable, key=sent_batch.key(), crawl_run_id=batch.crawl_run_id, web_base_url=self.web_base_url
+        )
         return message, deferred
 
     def _apply_cooldown(

@@ -8,7 +8,7 @@ autoescape, Slack mrkdwn by `escape_mrkdwn`), so a headline such as `<script>` o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -18,6 +18,7 @@ from urllib.parse import quote, urldefrag
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.catalog.queries import VERDICT_ORDER, MatchView
+from monitor.matching.evidence import SCORE_MEANING, Evidence
 
 # Slack refuses more than 50 blocks in a message and more than 3,000 characters in a section's text.
 SLACK_MAX_BLOCKS = 50
@@ -109,63 +110,9 @@ def format_day(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def _pair(value: Any) -> tuple[str, str] | None:
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return str(value[0]), str(value[1])
-    return None
-
-
-def describe_evidence(evidence: Mapping[str, Any]) -> list[str]:
-    """Human lines for a match's evidence: changed figures as `old -> new`, the negation or antonym, …
-
-    Known keys get a sentence; any other key is shown as `key: value`, so nothing the matcher recorded
-    is hidden from the reader.
-    """
-    lines: list[str] = []
-    for key, value in evidence.items():
-        if value in (None, "", [], {}):
-            continue
-        if key == "changed" and isinstance(value, list):
-            pairs = [pair for pair in map(_pair, value) if pair]
-            lines.extend(f"figure changed: {old} -> {new}" for old, new in pairs)
-        elif key in ("negated", "negation"):
-            side = {"new": " in the new claim", "baseline": " in the baseline claim"}.get(
-                evidence.get("negated_in", ""), ""
-            )
-            lines.append(f"negation{side}: {_quoted(value)}")
-        elif key in ("antonym", "antonyms"):
-            pair = _pair(value)
-            lines.append(f"antonym: {pair[0]} -> {pair[1]}" if pair else f"antonym: {_quoted(value)}")
-        elif key in ("refuted", "refutation"):
-            lines.append(f"refutation: {_quoted(value)}")
-        elif key == "status":
-            pair = _pair(value)
-            lines.append(f"status moved on: {pair[0]} -> {pair[1]}" if pair else f"status: {_quoted(value)}")
-        elif key == "negated_in":
-            continue  # said with the negation itself
-        elif key == "shared_terms":
-            lines.append(f"words in common: {_plain(value)}")
-        elif key == "matched_clause":
-            lines.append(f"matched the clause: {_quoted(value)}")
-        elif key == "reason":
-            lines.append(str(value))
-        else:
-            lines.append(f"{key}: {_plain(value)}")
-    return lines
-
-
-def _quoted(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(f"“{item}”" for item in value)
-    return f"“{value}”"
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(_plain(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{key}={_plain(item)}" for key, item in value.items())
-    return str(value)
+def describe_evidence(evidence: Evidence) -> list[str]:
+    """Human lines for a match's evidence: `Evidence.lines`, the one wording every channel and page uses."""
+    return evidence.lines()
 
 
 def _verdict_rank(verdict: str) -> int:
@@ -195,8 +142,19 @@ def verdict_summary(views: Iterable[MatchView]) -> str:
     return ", ".join(f"{counts[verdict]} {verdict}" for verdict in ordered)
 
 
-def render_match_batch(views: Sequence[MatchView], *, key: str, crawl_run_id: int | None = None) -> RenderedMessage:
-    """One message for a batch of matches (one crawl run), grouped by baseline claim."""
+def review_link(web_base_url: str | None, view: MatchView) -> str | None:
+    """The match on Claim Monitor's Matches page (its baseline claim's matches, scrolled to it), where it
+    is confirmed or dismissed; None without a web address."""
+    if not web_base_url:
+        return None
+    return f"{web_base_url.rstrip('/')}/matches?claim={view.baseline_claim_id}#match-{view.match_id}"
+
+
+def render_match_batch(
+    views: Sequence[MatchView], *, key: str, crawl_run_id: int | None = None, web_base_url: str | None = None
+) -> RenderedMessage:
+    """One message for a batch of matches (one crawl run), grouped by baseline claim. With `web_base_url`
+    (MONITOR_PUBLIC_URL), each match links back to Claim Monitor, to be confirmed or dismissed there."""
     if not views:
         raise ValueError("a message needs at least one match")
     groups = group_by_baseline(views)
@@ -204,14 +162,24 @@ def render_match_batch(views: Sequence[MatchView], *, key: str, crawl_run_id: in
     count = len(views)
     subject = f"Claim Monitor: {verdict_summary(views)}{run}"
     intro = f"{count} new match{'es' if count != 1 else ''} with baseline claims{run}."
-    html = template_environment().get_template("alerts.html").render(subject=subject, intro=intro, groups=groups)
+    html = (
+        template_environment()
+        .get_template("alerts.html")
+        .render(
+            subject=subject,
+            intro=intro,
+            groups=groups,
+            review_url=lambda view: review_link(web_base_url, view),
+            score_meaning=SCORE_MEANING,
+        )
+    )
     return RenderedMessage(
         key=key,
         subject=subject,
-        text=_match_batch_text(subject, intro, groups),
+        text=_match_batch_text(subject, intro, groups, web_base_url),
         html=html,
         slack_text=escape_mrkdwn(f"{subject}: {intro}"),
-        slack_blocks=_match_batch_blocks(subject, groups),
+        slack_blocks=_match_batch_blocks(subject, groups, web_base_url),
         match_ids=tuple(view.match_id for view in views),
     )
 
@@ -228,7 +196,9 @@ def _new_source_line(view: MatchView) -> str:
     return f"{outlet}, {format_day(view.published or view.fetched_at)}{language}{title}"
 
 
-def _match_batch_text(subject: str, intro: str, groups: Sequence[BaselineGroup]) -> str:
+def _match_batch_text(
+    subject: str, intro: str, groups: Sequence[BaselineGroup], web_base_url: str | None = None
+) -> str:
     lines = [subject, "", intro]
     for group in groups:
         baseline = group.baseline
@@ -242,6 +212,10 @@ def _match_batch_text(subject: str, intro: str, groups: Sequence[BaselineGroup])
                 f"  {text_fragment_link(view.article_url, view.claim_text)}",
             ]
             lines += [f"  Evidence: {line}" for line in describe_evidence(view.evidence)]
+            link = review_link(web_base_url, view)
+            if link:
+                lines.append(f"  Confirm or dismiss: {link}")
+    lines += ["", SCORE_MEANING]
     return "\n".join(lines) + "\n"
 
 
@@ -262,7 +236,7 @@ def slack_link(url: str, label: str) -> str:
     return f"<{safe_url}|{escape_mrkdwn(label)}>"
 
 
-def _match_blocks(view: MatchView) -> dict[str, Any]:
+def _match_blocks(view: MatchView, web_base_url: str | None = None) -> dict[str, Any]:
     evidence = describe_evidence(view.evidence)
     parts = [
         f"*{view.verdict.upper()}* · score {view.score:.0f}",
@@ -271,16 +245,21 @@ def _match_blocks(view: MatchView) -> dict[str, Any]:
     ]
     if evidence:
         parts.append("Evidence: " + escape_mrkdwn("; ".join(evidence)))
+    link = review_link(web_base_url, view)
+    if link:
+        parts.append(slack_link(link, "Confirm or dismiss in Claim Monitor"))
     return _section("\n".join(parts))
 
 
-def _match_batch_blocks(subject: str, groups: Sequence[BaselineGroup]) -> list[dict[str, Any]]:
+def _match_batch_blocks(
+    subject: str, groups: Sequence[BaselineGroup], web_base_url: str | None = None
+) -> list[dict[str, Any]]:
     # Header blocks take plain_text, which Slack never parses for mentions or links.
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": subject[:150]}}]
     shown = 0
     total = sum(len(group.matches) for group in groups)
     for group in groups:
-        if len(blocks) + 3 > SLACK_MAX_BLOCKS - 1:
+        if len(blocks) + 3 > SLACK_MAX_BLOCKS - 2:  # room for "…and N more" and the score's meaning
             break
         baseline = group.baseline
         blocks.append({"type": "divider"})
@@ -291,10 +270,11 @@ def _match_batch_blocks(subject: str, groups: Sequence[BaselineGroup]) -> list[d
             )
         )
         for view in group.matches:
-            if len(blocks) >= SLACK_MAX_BLOCKS - 1:
+            if len(blocks) >= SLACK_MAX_BLOCKS - 2:
                 break
-            blocks.append(_match_blocks(view))
+            blocks.append(_match_blocks(view, web_base_url))
             shown += 1
     if shown < total:
         blocks.append(_section(f"…and {total - shown} more: see `monitor matches list`."))
+    blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": SCORE_MEANING}]})
     return blocks

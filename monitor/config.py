@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address the web app listens on.")
     web_port: int = Field(8000, ge=1, le=65535, description="Port the web app listens on.")
     web_token: SecretStr | None = Field(None, description="Token required for writes in the web UI and API.")
+    public_url: str | None = Field(
+        None,
+        description="Address where users reach the web UI (https://monitor.example.org); alerts link to it.",
+    )
     redis_url: str | None = Field(None, description="Redis URL; when set, crawls are shared through Redis.")
     # NoDecode: a comma-separated list of CIDRs, not JSON.
     crawl_allowed_networks: Annotated[list[str], NoDecode] = Field(
@@ -135,6 +139,20 @@ class Settings(BaseSettings):
     def _check_cooldown(cls, value: str) -> str:
         parse_interval(value, minimum=timedelta(0))
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"{value!r} is not an http(s) address such as https://monitor.example.org")
+        return value
+
+    def web_base_url(self) -> str:
+        """Where users reach the web UI: MONITOR_PUBLIC_URL, else the address it listens on."""
+        return self.public_url or f"http://{self.web_host}:{self.web_port}"
 
     @field_validator("timezone")
     @classmethod

@@ -141,6 +141,7 @@ def test_scraped_markup_arrives_as_text(sqlite_engine: Engine, harness: Harness)
 def test_cli_alerts_list_send_retry(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
     runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0  # only init creates the database
     sent = runner.invoke(main, ["alerts", "send"])
     assert sent.exit_code == 0
     assert "no alert channel configured" in sent.output  # click >= 8.2 mixes stderr into output

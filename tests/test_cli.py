@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monitor.cli import main
+from monitor.storage.engine import make_engine, migrate
 
 ARTICLE_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Belarus moves air defence units north | Example News</title></head><body>
@@ -23,9 +24,17 @@ ARTICLE_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 </article><footer>Subscribe to our newsletter!</footer></body></html>"""
 
 
+def empty_database(url: str) -> str:
+    """`url` with the schema and nothing else (every verb but `init` and `run` refuses a missing file)."""
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
+    return empty_database(f"sqlite:///{tmp_path / 'cli.db'}")
 
 
 Invoke = Callable[..., Result]
@@ -185,6 +194,21 @@ def test_watch_terms(run: Invoke) -> None:
     _assert_one_line_error(run("watch", "remove", "wagner"), "no watch term")
 
 
+def test_watch_edit_pause_resume_and_the_duplicate_advice_that_works(run: Invoke) -> None:
+    assert run("watch", "add", "Wagner", "--alias", "Вагнер").exit_code == 0
+    duplicate = run("watch", "add", "wagner")
+    _assert_one_line_error(duplicate, "monitor watch edit 'wagner' --add-alias A")
+    advice = duplicate.stderr.split("`")[1].replace("'wagner'", "wagner").replace(" A", " PMC").split()[1:]
+    assert run(*advice).exit_code == 0  # the advice runs as given
+    assert run("watch", "edit", "WAGNER", "--remove-alias", "вагнер").output == "'Wagner': aliases PMC.\n"
+    _assert_one_line_error(run("watch", "edit", "Wagner", "--remove-alias", "Vagner"), "has no alias 'Vagner'")
+    assert run("watch", "edit", "Wagner").exit_code == 2
+    assert run("watch", "pause", "Wagner").exit_code == 0
+    assert "paused" in run("watch", "list").output
+    assert run("watch", "resume", "wagner").output == "Watching 'Wagner' again.\n"
+    assert "paused" not in run("watch", "list").output
+
+
 @pytest.mark.parametrize(("term", "fragment"), [("", "empty"), ("   ", "empty"), ("x" * 500, "500 characters long")])
 def test_watch_add_rejects_bad_terms_and_writes_nothing(run: Invoke, term: str, fragment: str) -> None:
     run("init")
@@ -230,13 +254,46 @@ def test_default_sources_include_disabled_lower_confidence_feeds(run: Invoke) ->
     ("url", "fragment"),
     [
         ("mysql://root@localhost/x", "--db: must start with"),
-        ("sqlite:////proc/claim-monitor/nope/x.db", "cannot"),
+        ("sqlite:////proc/claim-monitor/nope/x.db", "no database at /proc/claim-monitor/nope/x.db"),
         ("postgresql+psycopg://postgres@127.0.0.1:1/nothing", "cannot open database"),
     ],
 )
 def test_a_database_that_cannot_be_opened_is_one_line(url: str, fragment: str) -> None:
     result = CliRunner().invoke(main, ["--db", url, "baseline", "list"])
     _assert_one_line_error(result, fragment)
+
+
+def test_init_where_the_file_cannot_be_made_is_one_line() -> None:
+    result = CliRunner().invoke(main, ["--db", "sqlite:////proc/claim-monitor/nope/x.db", "init"])
+    _assert_one_line_error(result, "cannot")
+
+
+@pytest.mark.parametrize("verb", [["baseline", "list"], ["watch", "list"], ["matches", "list"], ["check"]])
+def test_a_missing_database_file_is_refused_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verb: list[str]
+) -> None:
+    missing = tmp_path / "nonexist" / "dir" / "x.db"
+    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{missing}")
+    result = CliRunner().invoke(main, verb, input="Belarus has troops.\n")
+    _assert_one_line_error(result, f"no database at {missing}", "monitor init")
+    assert not missing.parent.exists()
+
+
+def test_only_init_creates_the_database_and_db_works_after_the_verb(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--db", url]).exit_code == 0
+    after = runner.invoke(main, ["baseline", "list", "--db", url])
+    before = runner.invoke(main, ["--db", url, "baseline", "list"])
+    assert after.exit_code == 0 and after.output == before.output and "articles" not in after.stderr
+    assert runner.invoke(main, ["baseline", "list", f"--db={url}"]).output == before.output
+
+
+def test_db_after_the_verb_keeps_arguments_after_double_dash() -> None:
+    from monitor.cli import hoist_db_option
+
+    assert hoist_db_option(["watch", "add", "x", "--db", "U"]) == ["--db", "U", "watch", "add", "x"]
+    assert hoist_db_option(["watch", "add", "--", "--db", "U"]) == ["watch", "add", "--", "--db", "U"]
 
 
 def test_a_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

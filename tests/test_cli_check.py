@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 import pytest
@@ -138,3 +143,32 @@ def test_empty_baseline_says_what_to_do() -> None:
 def test_negative_top_is_a_usage_error() -> None:
     result = run(["--top", "-1"], "Belarus has soldiers.\n")
     assert result.exit_code == 2
+
+
+def test_top_k_lists_the_candidates_in_the_table_too() -> None:
+    result = run(["--top", "3"], "Lukashenko has sent the Belarusian army into Ukraine.\n")
+    assert result.exit_code == 0, result.output
+    assert "   best 2:" in result.output  # only two baseline claims share a word with it
+    assert f"     1. 100.0  #3  {BASELINE[2].text}" in result.output
+    assert f"  #1  {BASELINE[0].text}" in result.output
+    assert "best" not in run([], "Lukashenko has sent the Belarusian army into Ukraine.\n").output
+
+
+def test_on_a_terminal_it_says_what_it_waits_for(tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    missing = tmp_path / "none.db"
+    with subprocess.Popen(
+        [sys.executable, "-m", "monitor", "check", "--db", f"sqlite:///{missing}"],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        os.close(follower)
+        assert process.stderr is not None
+        prompt = process.stderr.readline()  # printed before stdin is read
+        os.write(leader, b"Belarus has troops.\n\x04")
+        _out, rest = process.communicate(timeout=60)
+    os.close(leader)
+    assert prompt == "Type or paste claims, one a line; end with Ctrl-D.\n"
+    assert f"no database at {missing}" in rest

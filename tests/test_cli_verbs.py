@@ -51,6 +51,22 @@ def test_every_documented_verb_exists_and_shows_its_help(verb: tuple[str, ...]) 
     assert "Usage: monitor " + " ".join(verb) in result.output
 
 
+def test_the_verb_table_gives_each_verb_its_own_help() -> None:
+    from monitor.cli import VERBS, load_verb
+
+    for name, entry in VERBS.items():
+        command = load_verb(entry)
+        assert command.name == name and command.get_short_help_str(limit=300) == entry[2], name
+
+
+def test_help_imports_no_verb_module() -> None:
+    script = "import sys; from monitor.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit: pass\n"
+    script += "print(sorted(m for m in sys.modules if m.startswith(('monitor.cli.', 'monitor.storage', 'sqlalchemy'))))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 # A verb module that cannot be imported, as after a rename: ModuleNotFoundError naming the module itself is
 # the case the old registry took for "a verb still being built" and skipped without a word.
 _BROKEN_VERB = """

@@ -32,7 +32,7 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 def _check_command(words: list[str]) -> None:
     """`words` is `monitor VERB [--option value]...` with a real verb and only options it accepts."""
     assert words[0] == "monitor", words
-    command = main.commands.get(words[1])
+    command = main.get_command(click.Context(main), words[1])
     assert command is not None, f"`monitor {words[1]}` is not a CLI verb"
     accepted = {opt for param in command.params if isinstance(param, click.Option) for opt in param.opts}
     unknown = [word for word in words[2:] if word.startswith("--") and word not in accepted]

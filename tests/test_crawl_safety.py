@@ -254,6 +254,7 @@ def test_only_http_and_https_pass_the_scheme_check() -> None:
 def test_sources_add_refuses_internal_literals_and_other_schemes_with_one_line(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'monitor.db'}"
     runner = CliRunner()
+    assert runner.invoke(main, ["--db", database, "init"]).exit_code == 0  # only init creates the database
     for url in (f"http://{REFUSED_HOST}/feed.xml", f"http://{_spellings(REFUSED_HOST)['hex']}/feed.xml"):
         result = runner.invoke(main, ["--db", database, "sources", "add", url])
         assert result.exit_code == 1, result.output
@@ -311,6 +312,7 @@ def test_the_guarded_client_connects_to_the_checked_address_and_keeps_the_host_n
 
 
 def test_baseline_add_refuses_an_internal_url_with_one_line(tmp_path: Path) -> None:
+    assert CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'm.db'}", "init"]).exit_code == 0
     result = CliRunner().invoke(
         main, ["--db", f"sqlite:///{tmp_path / 'm.db'}", "baseline", "add", f"http://{REFUSED_HOST}/report.html"]
     )

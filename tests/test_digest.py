@@ -18,11 +18,18 @@ from alerts.digest import DigestContent, build_digest, send_digest, stored_diges
 from alerts.digest_render import digest_html, digest_json, digest_text
 from monitor.catalog.queries import day_window
 from monitor.cli import main
-from monitor.storage.engine import session_scope
+from monitor.storage.engine import make_engine, migrate, session_scope
 from monitor.storage.models import CrawlStatus, ReviewStatus
 
 KYIV = ZoneInfo("Europe/Kyiv")
 DAY = date(2024, 5, 2)
+
+
+def _empty_database(url: str) -> str:
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return url
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
@@ -124,8 +131,9 @@ def test_text_html_and_json(coverage: Engine) -> None:
     text = digest_text(content)
     assert text.startswith("Claim Monitor digest for 2024-05-02: 1 contradicted, 1 updated, 1 repeated\n")
     assert text.index("CONTRADICTED (1)") < text.index("UPDATED (1)") < text.index("REPEATED (1)")
-    assert "failing: https://broken.example/feed (3 in a row): HTTP 503 <b>down</b>" in text
-    assert "error in run" in text and "timeout" in text
+    assert "  2 sources failing\n" in text
+    assert "    - https://broken.example/feed: HTTP 503 <b>down</b>\n" in text
+    assert "    - https://slow.example/rss: timeout\n" in text
 
     html = digest_html(content, web_url="http://127.0.0.1:8000/digests/2024-05-02")
     assert "<script>" not in html and "join the war &lt;script&gt;x&lt;/script&gt;." in html
@@ -161,7 +169,7 @@ def smtp() -> Iterator[SmtpReceiver]:
 def test_cli_digest_send_twice_sends_once_resend_sends_again(
     tmp_path: Path, smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("MONITOR_DATABASE_URL", _empty_database(f"sqlite:///{tmp_path / 'cli.db'}"))
     monkeypatch.setenv("MONITOR_TIMEZONE", "Europe/Kyiv")
     monkeypatch.setenv("MONITOR_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("MONITOR_SMTP_PORT", str(smtp.port))
@@ -189,7 +197,7 @@ def test_cli_digest_send_twice_sends_once_resend_sends_again(
 
 
 def test_cli_digest_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("MONITOR_DATABASE_URL", _empty_database(f"sqlite:///{tmp_path / 'cli.db'}"))
     runner = CliRunner()
     as_json = runner.invoke(main, ["digest", "--date", "2024-05-02", "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
@@ -224,5 +232,44 @@ def test_digest_message_for_slack_is_an_escaped_summary_with_the_link(coverage: 
     summary = message.slack_blocks[1]["text"]["text"]
     assert "<http://127.0.0.1:8000/digests/2024-05-02|Open the digest>" in summary
     assert "*contradicted* 1: Belarus will not join the war." in summary
-    assert "Health: 1 failing sources, 1 crawl errors, 0 failed alerts" in summary
+    assert "Health: 2 sources failing; 0 failed alerts" in summary
     assert "Web: http://127.0.0.1:8000/digests/2024-05-02" in message.text
+
+
+def test_an_outage_is_a_short_summary_after_the_matches(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        match(session, created_at=utc(2, 9), fetched_at=utc(2, 9))
+        errors = [
+            {"source": f"https://s{n}.example/feed", "url": f"https://s{n}.example/feed", "reason": "DNS lookup failed"}
+            for n in range(22)
+        ]
+        errors += [{"source": "https://t.example/rss", "reason": "HTTP 500"}]
+        crawl_run(session, status=CrawlStatus.failed, started_at=utc(2, 8), errors=errors)
+        source(
+            session,
+            url="https://s0.example/feed",
+            failures=4,
+            last_error="DNS lookup failed",
+            last_crawled_at=utc(2, 8),
+        )
+    with session_scope(engine) as session:
+        content = build_digest(session, day=DAY, zone=KYIV)
+    text = digest_text(content, sources_url="https://m.example/sources")
+    assert len(text.splitlines()) < 40
+    assert text.index("MATCHES (1)") < text.index("CRAWL HEALTH")
+    assert "  23 sources failing; 22 of them: DNS lookup failed\n" in text
+    assert "    … and 18 more\n" in text and "Every source: https://m.example/sources" in text
+    html = digest_html(content, sources_url="https://m.example/sources")
+    assert "23 sources failing; 22 of them: DNS lookup failed" in html and "… and 18 more" in html
+    assert 'href="https://m.example/sources"' in html
+
+
+def test_an_earlier_days_digest_does_not_list_todays_failures(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        source(session, url="https://down.example/feed", failures=2, last_error="timeout", last_crawled_at=utc(3, 9))
+        source(session, url="https://old.example/feed", failures=9, last_error="HTTP 404", last_crawled_at=utc(2, 9))
+    with session_scope(engine) as session:
+        yesterday = build_digest(session, day=DAY, zone=KYIV)
+        today = build_digest(session, day=date(2024, 5, 3), zone=KYIV)
+    assert [s.url for s in yesterday.failing_sources] == ["https://old.example/feed"]
+    assert {s.url for s in today.failing_sources} == {"https://down.example/feed", "https://old.example/feed"}

@@ -14,7 +14,10 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 def _verbs(group: click.Group, prefix: str = "monitor") -> list[str]:
     verbs = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         verbs.append(f"{prefix} {name}")
         if isinstance(command, click.Group):
             verbs.extend(_verbs(command, f"{prefix} {name}"))

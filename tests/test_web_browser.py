@@ -38,7 +38,7 @@ def expect(target: Any) -> Any:
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 10_000
-PAGES = ("/", "/matches", "/baseline", "/digests", "/watch", "/sources", "/docs", "/login")
+PAGES = ("/", "/matches", "/articles", "/baseline", "/digests", "/watch", "/sources", "/docs", "/login")
 
 
 @pytest.fixture(scope="module")
@@ -144,12 +144,51 @@ def test_add_and_remove_a_watch_term(served: BrowserPage) -> None:
     assert served.console_errors == []
 
 
+def test_articles_page_filters_and_leads_to_the_article_and_its_matches(
+    served: BrowserPage, sqlite_engine: Engine
+) -> None:
+    with session_scope(sqlite_engine) as session:
+        kyiv = article(session, title="Kyiv fortifies the north", outlet="Kyiv Post")
+        match(session, on_article=kyiv, claim_text="Kyiv keeps building fortifications on the border.")
+        article(session, title="Minsk holds drills", outlet="Minsk Daily")
+    page = served.open("/articles")
+    assert page.locator("table.articles tbody tr").count() == 2
+    page.get_by_label("Outlet").select_option("Kyiv Post")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/articles?outlet=Kyiv*")
+    expect(page.locator("table.articles tbody tr")).to_have_count(1)
+    page.get_by_role("link", name="1", exact=True).click()  # its matches
+    page.wait_for_url("**/matches?article=*")
+    assert "Kyiv keeps building fortifications" in page.inner_text("main")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these matches as CSV").click()
+    assert "Kyiv keeps building fortifications" in Path(download.value.path()).read_text(encoding="utf-8")
+    page = served.open("/articles")
+    page.get_by_role("link", name="Kyiv fortifies the north").click()
+    page.wait_for_url(f"**/articles/{kyiv.id}")
+    assert served.console_errors == []
+
+
+def test_sources_filter_in_the_browser(served: BrowserPage, sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        source(session, url="https://down.example/feed", failures=3, last_error="HTTP 503", outlet="Down Daily")
+        source(session, url="https://fine.example/feed", outlet="Fine Times")
+    page = served.open("/sources")
+    expect(page.locator("tr.source")).to_have_count(2)
+    page.get_by_label("State").select_option("failing")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/sources?*state=failing*")
+    expect(page.locator("tr.source")).to_have_count(1)
+    assert "Down Daily" in page.locator("tr.source").inner_text()
+    assert served.console_errors == []
+
+
 def test_xss_headline_shows_as_text_and_no_dialog_opens(served: BrowserPage, sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as session:
         story = article(session, title=XSS, outlet=XSS)
         row = match(session, on_article=story, claim_text=f"Minsk said {XSS} on Monday.")
         session.add(WatchTerm(term="Belarus", term_key="belarus", aliases=[XSS]))
-    paths = ("/", "/matches", f"/articles/{story.id}", f"/baseline/{row.baseline_claim_id}")
+    paths = ("/", "/matches", "/articles", f"/articles/{story.id}", f"/baseline/{row.baseline_claim_id}")
     for path in (*paths, f"/digests/{_today(sqlite_engine)}"):
         page = served.open(path)
         assert XSS in page.inner_text("main"), path

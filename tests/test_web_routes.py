@@ -14,9 +14,20 @@ from web_helpers import NOW, XSS, XSS_ESCAPED, csrf_token, make_app, make_client
 from alerts.digest import build_digest
 from alerts.digest_render import digest_html
 from monitor.storage.engine import session_scope
-from monitor.storage.models import Match, WatchTerm
+from monitor.storage.models import Alert, Match, WatchTerm
 
-PAGES = ("/", "/matches", "/baseline", "/digests", "/digests/2024-05-02", "/watch", "/sources", "/docs", "/login")
+PAGES = (
+    "/",
+    "/matches",
+    "/articles",
+    "/baseline",
+    "/digests",
+    "/digests/2024-05-02",
+    "/watch",
+    "/sources",
+    "/docs",
+    "/login",
+)
 
 
 def _seed_coverage(engine: Engine) -> dict[str, int]:
@@ -69,6 +80,29 @@ def test_today_shows_counts_alerts_and_crawl_health(sqlite_engine: Engine) -> No
     assert "Today, 2024-05-02" in page
     assert "1 source failing" in page and "HTTP 503" in page
     assert "3 to review" in page
+
+
+def test_today_says_how_many_failing_sources_it_does_not_list(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        for number in range(8):
+            source(session, url=f"https://down{number}.example/feed", failures=2, last_error="timeout")
+    page = make_client(make_app(sqlite_engine)).get("/").text
+    assert "8 sources failing:" in page and page.count("timeout") == 5
+    assert '<a href="/sources">and 3 more</a>' in page
+
+
+def test_latest_alerts_show_each_match_once_with_its_channels(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        first = match(session, claim_text="First alerted sentence.")
+        second = match(session, claim_text="Second alerted sentence.")
+        for row in (first, second):
+            session.add(Alert(channel="email", match_id=row.id, status="sent"))
+            session.add(Alert(channel="slack", match_id=row.id, status="failed", last_error="HTTP 404"))
+    page = make_client(make_app(engine)).get("/").text
+    latest = page[page.index("Latest alerts") : page.index("</table>", page.index("Latest alerts"))]
+    assert latest.count("First alerted sentence.") == 1 and latest.count("Second alerted sentence.") == 1
+    assert latest.index("Second alerted sentence.") < latest.index("First alerted sentence.")  # newest first
+    assert latest.count("email sent") == 2 and latest.count("slack failed") == 2
 
 
 def test_matches_page_shows_both_sentences_with_highlights(sqlite_engine: Engine) -> None:
@@ -303,3 +337,74 @@ def test_docs_are_served_without_external_assets(sqlite_engine: Engine) -> None:
     for path in ("/api/matches", "/api/articles", "/api/claims", "/api/digests", "/api/watch-terms", "/api/sources"):
         assert path in schema["paths"]
     assert "/watch" not in schema["paths"]  # pages are not part of the API
+
+
+def test_sources_page_is_a_compact_filterable_table_without_research_notes(sqlite_engine: Engine) -> None:
+    from monitor.catalog.first_run import initialise
+
+    with session_scope(sqlite_engine) as session:
+        initialise(session)
+    client = make_client(make_app(sqlite_engine))
+    page = client.get("/sources").text
+    assert page.count('<tr class="source') == 58 and "58 of 58 sources · 24 crawled" in page
+    assert "E1 (" not in page and "high E1" not in page and "confidence" not in page  # notes stay in the data file
+    assert len(page.encode()) < 100_000  # one row a source (the cards with notes were 15,000 px tall)
+    paused = client.get("/sources?state=paused&language=uk").text
+    assert "sources · 24 crawled" in paused and 'class="source paused' in paused
+    assert 'class="source"' not in paused  # no crawled one among them
+    found = client.get("/sources?q=kyiv%20independent").text
+    assert found.count('<tr class="source') == 1 and "Kyiv Independent" in found
+
+
+def test_baseline_page_offers_adding_first_and_counts_zero(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        baseline_claim(session, text="Belarus has 12,000 troops.")
+    page = make_client(make_app(sqlite_engine)).get("/baseline").text
+    assert page.index("Add a baseline article") < page.index("Belarus has 12,000 troops.")
+    assert '<td class="num verdict-repeated zero">0</td>' in page
+
+
+def test_favicon_ico_is_served() -> None:
+    from monitor.storage.engine import make_engine
+
+    response = make_client(make_app(make_engine("sqlite://"))).get("/favicon.ico")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_claims_timeline_is_grouped_by_day_and_outlet_and_paginated(sqlite_engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.catalog.queries import claim_timeline
+    from monitor.config import load_settings
+
+    with session_scope(sqlite_engine) as session:
+        base = baseline_claim(session, text="Belarus has 12,000 troops.")
+        for day in (1, 2):
+            for outlet in ("Kyiv Post", "Minsk Daily"):
+                for number in range(3):
+                    published = datetime(2024, 5, day, 8 + number, tzinfo=UTC)
+                    text = f"{outlet} sentence {number} of May {day}."
+                    # Found long after publication: the timeline and chart date coverage by publication.
+                    match(
+                        session,
+                        baseline=base,
+                        claim_text=text,
+                        outlet=outlet,
+                        published=published,
+                        created_at=datetime(2024, 6, 1, tzinfo=UTC),
+                    )
+        claim_id = base.id
+    assert claim_id is not None
+    client = make_client(make_app(sqlite_engine))
+    page = client.get(f"/baseline/{claim_id}").text
+    assert "12 matches, by day of publication and outlet" in page
+    assert page.count("· 3 matches:") == 4
+    assert "Kyiv Post sentence 0 of May 1." in page and "Kyiv Post sentence 2 of May 1." in page
+    assert "Kyiv Post sentence 1 of May 1." not in page  # only the first and the latest of a group
+    assert "/matches?claim=" in page and "outlet=Kyiv+Post" in page and "from=2024-05-01" in page
+    assert "2024-06-01" not in page.split("Timeline")[0].split("Matches over time")[1]  # chart by publication
+    with session_scope(sqlite_engine) as session:
+        paged = claim_timeline(session, claim_id, zone=load_settings().zone, page=2, per_page=3)
+    assert (paged.pages, paged.total_groups, len(paged.groups)) == (2, 4, 1)
+    assert paged.groups[0].outlet == "Minsk Daily" and paged.groups[0].start.isoformat() == "2024-05-02"
+    assert len(paged.points) == 12

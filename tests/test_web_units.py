@@ -6,14 +6,19 @@ from datetime import date
 
 import pytest
 
+from monitor.matching.evidence import Evidence
 from monitor.web.chart import matches_chart
 from monitor.web.deps import local_path
 from monitor.web.filters import page_number, parse_match_filters, split_aliases
-from monitor.web.highlight import FIGURE, FLIP, Segment, evidence_lines, highlight, pair_marks
+from monitor.web.highlight import FIGURE, FLIP, PairMarks, Segment, evidence_lines, highlight, pair_marks
+
+
+def _marks(stored: dict[str, object]) -> PairMarks:
+    return pair_marks(Evidence.from_json(stored))
 
 
 def test_changed_figures_are_marked_on_each_side() -> None:
-    marks = pair_marks({"changed": [["around 12,000-15,000", "around 9,000"]]})
+    marks = _marks({"changed": [["around 12,000-15,000", "around 9,000"]]})
     baseline = highlight("Minsk has around 12,000-15,000 troops.", marks.baseline)
     new = highlight("Minsk has only about 9,000 troops.", marks.new)
     assert Segment("around 12,000-15,000", FIGURE) in baseline
@@ -22,16 +27,16 @@ def test_changed_figures_are_marked_on_each_side() -> None:
 
 
 def test_negation_is_marked_on_the_side_it_sits() -> None:
-    in_new = pair_marks({"negated": "not", "negated_in": "new"})
+    in_new = _marks({"negated": "not", "negated_in": "new"})
     assert in_new.new == [("not", FLIP)] and in_new.baseline == []
-    in_baseline = pair_marks({"negated": "no longer", "negated_in": "baseline"})
+    in_baseline = _marks({"negated": "no longer", "negated_in": "baseline"})
     assert in_baseline.baseline == [("no longer", FLIP)]
     segments = highlight("Belarus is not a party; nothing changed.", in_new.new)
     assert [s for s in segments if s.kind] == [Segment("not", FLIP)]  # whole words only: not "nothing"
 
 
 def test_status_and_antonym_pairs_are_marked() -> None:
-    marks = pair_marks({"status": ["will transfer", "has transferred"], "antonym": ["join", "stay out"]})
+    marks = _marks({"status": ["will transfer", "has transferred"], "antonym": ["join", "stay out"]})
     assert marks.baseline == [("will transfer", FLIP), ("join", FLIP)]
     assert marks.new == [("has transferred", FLIP), ("stay out", FLIP)]
 
@@ -41,7 +46,7 @@ def test_status_and_antonym_pairs_are_marked() -> None:
     [{"changed": "12 -> 9"}, {"changed": [[1]]}, {"antonym": "join"}, {"negated": 5}, {"status": None}, {}],
 )
 def test_malformed_evidence_marks_nothing_and_never_fails(evidence: dict[str, object]) -> None:
-    marks = pair_marks(evidence)
+    marks = _marks(evidence)
     assert highlight("Some text.", marks.new) in ([Segment("Some text.")],)
 
 
@@ -51,9 +56,10 @@ def test_overlapping_phrases_keep_the_longest() -> None:
 
 
 def test_evidence_lines_name_the_side_and_list_shared_words_last() -> None:
-    lines = evidence_lines({"shared_terms": ["troops", "minsk"], "negated": "not", "negated_in": "baseline"})
-    assert lines == ["negation: “not” in the baseline claim", "shared words: troops, minsk"]
-    assert evidence_lines({"changed": [["5", "7"]]}) == ["figure changed: 5 -> 7"]
+    stored = {"shared_terms": ["troops", "minsk"], "negated": "not", "negated_in": "baseline"}
+    lines = evidence_lines(Evidence.from_json(stored))
+    assert lines == ["negation in the baseline claim: “not”", "words in common: troops, minsk"]
+    assert evidence_lines(Evidence.from_json({"changed": [["5", "7"]]})) == ["figure changed: 5 -> 7"]
 
 
 def test_chart_buckets_by_day_week_or_month() -> None:

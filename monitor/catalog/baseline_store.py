@@ -6,17 +6,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from baseline.claims_file import ImportedClaim
 from baseline.loader import ArticleText, CorpusArticle, load_corpus
 from monitor.catalog.queries import baseline_claims
-from monitor.errors import DuplicateError, InputError
+from monitor.errors import DuplicateError, InputError, NotFoundError
 from monitor.matching import BaselineClaimRef
-from monitor.storage.models import BaselineArticle, BaselineClaim
+from monitor.storage.models import BaselineArticle, BaselineClaim, Match
 from monitor.text.claims import extract_claims
 
 
@@ -73,6 +74,8 @@ def _claim_rows(claims: Sequence[str]) -> list[BaselineClaim]:
 
 def _reject_duplicate(session: Session, content_hash: str, source: str) -> None:
     existing = session.exec(select(BaselineArticle).where(BaselineArticle.content_hash == content_hash)).first()
+    if existing is not None and existing.removed_at is not None:
+        raise DuplicateError(f"{source}: this is {existing.title!r}, removed from the baseline; it cannot be re-added")
     if existing is not None:
         raise DuplicateError(f"{source}: the baseline has this already, as {existing.title!r}")
 
@@ -133,6 +136,35 @@ def add_claims_list(
     ]
     _insert_article(session, row, rows)
     return row, len(rows)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What `remove_baseline_article` did."""
+
+    title: str
+    claims: int
+    matches_removed: int
+    matches_kept: int
+
+
+def remove_baseline_article(session: Session, *, article_id: int, remove_matches: bool, now: datetime) -> Removal:
+    """Remove a baseline article: its claims are no longer matched, listed or re-added by `init`. Its
+    matches are deleted with their alerts (`remove_matches`), or kept, still naming the claims they
+    matched. Raises NotFoundError for an unknown or already removed article."""
+    article = session.get(BaselineArticle, article_id)
+    if article is None or article.removed_at is not None:
+        raise NotFoundError(f"no baseline article {article_id} (see `monitor baseline list`)")
+    claim_ids = list(session.exec(select(BaselineClaim.id).where(BaselineClaim.article_id == article_id)))
+    matched = select(Match.id).where(col(Match.baseline_claim_id).in_(claim_ids))
+    count = len(list(session.exec(matched)))
+    if remove_matches and count:
+        session.execute(delete(Match).where(col(Match.baseline_claim_id).in_(claim_ids)))
+    article.removed_at = now
+    session.add(article)
+    session.flush()
+    kept = 0 if remove_matches else count
+    return Removal(article.title, len(claim_ids), count - kept, kept)
 
 
 def baseline_refs(session: Session) -> list[BaselineClaimRef]:

@@ -11,11 +11,12 @@ The shapes they give:
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Self
+from typing import Any, Self, TextIO
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from monitor.errors import InputError
+from monitor.matching.evidence import Evidence
 from monitor.storage.models import (
     Alert,
     Article,
@@ -144,6 +146,63 @@ class MatchSummary(BaseModel):
             baseline_claim=item.baseline.text,
             evidence=dict(match.evidence or {}),
         )
+
+
+MATCH_CSV_COLUMNS = (
+    "id",
+    "verdict",
+    "score",
+    "confidence",
+    "review_status",
+    "review_note",
+    "found_at",
+    "claim",
+    "article_url",
+    "article_title",
+    "outlet",
+    "published",
+    "language",
+    "baseline_claim_id",
+    "baseline_claim",
+    "baseline_article",
+    "evidence",
+)
+
+
+def write_matches_csv(items: Iterable[ListedMatch], stream: TextIO) -> None:
+    """The matches as CSV (RFC 4180, a header row of `MATCH_CSV_COLUMNS`): what `monitor matches list
+    --format csv` prints and the Matches page's download gives. `evidence` is the evidence in words."""
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(MATCH_CSV_COLUMNS)
+    for item in items:
+        match, article = item.match, item.article
+        evidence = Evidence.from_json(match.evidence)
+        writer.writerow(
+            [
+                match.id,
+                match.verdict,
+                f"{float(match.score):.1f}",
+                evidence.confidence or "",
+                match.review_status,
+                match.review_note or "",
+                match.created_at.isoformat(),
+                _csv_text(item.claim.text),
+                article.url,
+                _csv_text(article.title or ""),
+                _csv_text(article.outlet or ""),
+                article.published.isoformat() if article.published else "",
+                article.language or "",
+                item.baseline.id,
+                _csv_text(item.baseline.text),
+                _csv_text(item.baseline_article.title),
+                _csv_text("; ".join(evidence.lines())),
+            ]
+        )
+
+
+def _csv_text(text: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: crawled text must stay text there.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def match_json(item: ListedMatch) -> dict[str, Any]:
@@ -293,7 +352,7 @@ class MatchView:
     match_id: int
     verdict: str
     score: float
-    evidence: dict[str, Any]
+    evidence: Evidence
     claim_text: str
     article_url: str
     article_title: str | None
@@ -316,7 +375,7 @@ class MatchView:
             match_id=match.id,
             verdict=match.verdict,
             score=float(match.score),
-            evidence=dict(match.evidence or {}),
+            evidence=Evidence.from_json(match.evidence),
             claim_text=claim.text,
             article_url=article.url,
             article_title=article.title,
@@ -404,6 +463,19 @@ def search_articles(
     return list(session.execute(query.limit(limit).offset(offset)).scalars()), total
 
 
+def article_match_counts(session: Session, article_ids: Sequence[int]) -> dict[int, int]:
+    """How many matches each of these articles' claims made (articles without any are left out)."""
+    if not article_ids:
+        return {}
+    query = (
+        select(col(Claim.article_id), func.count())
+        .join(Match, col(Match.claim_id) == col(Claim.id))
+        .where(col(Claim.article_id).in_(article_ids))
+        .group_by(col(Claim.article_id))
+    )
+    return {int(article_id): int(count) for article_id, count in session.execute(query).all()}
+
+
 def outlet_names(session: Session) -> list[str]:
     query = select(col(Article.outlet)).where(col(Article.outlet).is_not(None)).distinct()
     return sorted((name for name in session.execute(query).scalars() if name), key=str.casefold)
@@ -473,13 +545,15 @@ def _verdict_counts_by_claim(session: Session, claim_ids: Sequence[int] | None =
     return counts
 
 
-def baseline_claim_rows() -> Select[BaselineClaim, BaselineArticle]:
-    """Every baseline claim joined to its article, in article and then text order."""
-    return (
+def baseline_claim_rows(*, include_removed: bool = False) -> Select[BaselineClaim, BaselineArticle]:
+    """Every baseline claim joined to its article, in article and then text order; without
+    `include_removed`, only those of articles not removed (what is matched and listed)."""
+    query = (
         select(BaselineClaim, BaselineArticle)
         .join(BaselineArticle, col(BaselineArticle.id) == col(BaselineClaim.article_id))
         .order_by(col(BaselineClaim.article_id), col(BaselineClaim.position))
     )
+    return query if include_removed else query.where(col(BaselineArticle.removed_at).is_(None))
 
 
 def baseline_claims(session: Session) -> list[tuple[BaselineClaim, BaselineArticle]]:
@@ -487,11 +561,24 @@ def baseline_claims(session: Session) -> list[tuple[BaselineClaim, BaselineArtic
     return [(claim, article) for claim, article in session.execute(baseline_claim_rows())]
 
 
+def matches_of_baseline_article(session: Session, article_id: int) -> int:
+    """How many matches the claims of a baseline article have."""
+    query = (
+        select(func.count())
+        .select_from(Match)
+        .join(BaselineClaim, col(BaselineClaim.id) == col(Match.baseline_claim_id))
+        .where(col(BaselineClaim.article_id) == article_id)
+    )
+    return int(session.execute(query).scalar_one())
+
+
 def list_baseline_articles(session: Session) -> list[tuple[BaselineArticle, int]]:
     """Every baseline article with its claim count, oldest first."""
     per_article = select(col(BaselineClaim.article_id), func.count()).group_by(col(BaselineClaim.article_id))
     counts: dict[int | None, int] = {article_id: int(count) for article_id, count in session.execute(per_article)}
-    articles = session.execute(select(BaselineArticle).order_by(col(BaselineArticle.id))).scalars()
+    articles = session.execute(
+        select(BaselineArticle).where(col(BaselineArticle.removed_at).is_(None)).order_by(col(BaselineArticle.id))
+    ).scalars()
     return [(article, counts.get(article.id, 0)) for article in articles]
 
 
@@ -509,20 +596,105 @@ def _all_verdicts(counts: dict[str, int]) -> dict[str, int]:
     return {verdict: counts.get(verdict, 0) for verdict in VERDICT_ORDER}
 
 
-def baseline_claim_detail(session: Session, claim_id: int) -> tuple[BaselineClaimStats, list[ListedMatch]] | None:
-    """One baseline claim with its counts and every match to it, oldest coverage first (the timeline)."""
-    row = session.execute(baseline_claim_rows().where(col(BaselineClaim.id) == claim_id)).first()
+def baseline_claim_stats_of(session: Session, claim_id: int) -> BaselineClaimStats | None:
+    """One baseline claim with its article and counts, or None (a removed article's claim too: matches kept
+    with it still link to it)."""
+    row = session.execute(baseline_claim_rows(include_removed=True).where(col(BaselineClaim.id) == claim_id)).first()
     if row is None:
         return None
     claim, article = row
     counts = _verdict_counts_by_claim(session, [claim_id]).get(claim_id, {})
-    stats = BaselineClaimStats(claim, article, _all_verdicts(counts))
-    query = (
-        match_rows()
+    return BaselineClaimStats(claim, article, _all_verdicts(counts))
+
+
+TIMELINE_GROUPS_PER_PAGE = 40
+TIMELINE_WEEKLY_AFTER_DAYS = 92  # coverage spread over more than about three months is grouped by week
+
+
+@dataclass(frozen=True)
+class TimelineGroup:
+    """The matches one outlet made on one day (or week) to one baseline claim: how many, by verdict, and
+    the first and the latest of them in full."""
+
+    start: date  # the day, or the Monday of the week
+    end: date  # the same day, or the Sunday
+    outlet: str | None
+    count: int
+    verdicts: dict[str, int]
+    first: ListedMatch
+    latest: ListedMatch | None  # None when the group has one match
+
+
+@dataclass(frozen=True)
+class ClaimTimeline:
+    """One baseline claim's coverage grouped by day or week, then outlet, oldest first, one page of it;
+    `points` (coverage day, verdict) of every match not dismissed, for the chart."""
+
+    unit: str  # "day" or "week"
+    groups: list[TimelineGroup]
+    total_groups: int
+    total_matches: int
+    page: int
+    pages: int
+    points: list[tuple[date, str]]
+
+
+def claim_timeline(
+    session: Session, claim_id: int, *, zone: ZoneInfo, page: int = 1, per_page: int = TIMELINE_GROUPS_PER_PAGE
+) -> ClaimTimeline:
+    """The timeline of `claim_id` as the claim page shows it. Reads a few columns of every match (the
+    grouping and the chart need them all) and the full rows of only the matches the page shows, so a
+    claim with thousands of matches stays one small page. Coverage is dated by publication (else by when
+    the match was found), in `zone`."""
+    moment = func.coalesce(col(Article.published), col(Match.created_at))
+    rows = session.execute(
+        select(col(Match.id), moment, col(Article.outlet), col(Match.verdict), col(Match.review_status))
+        .join(Claim, col(Claim.id) == col(Match.claim_id))
+        .join(Article, col(Article.id) == col(Claim.article_id))
         .where(col(Match.baseline_claim_id) == claim_id)
-        .order_by(func.coalesce(col(Article.published), col(Match.created_at)), col(Match.id))
-    )
-    return stats, _listed(list(session.execute(query).all()))
+        .order_by(moment, col(Match.id))
+    ).all()
+    dated = [
+        (match_id, _local_day(when, zone), outlet, verdict, review) for match_id, when, outlet, verdict, review in rows
+    ]
+    points = [(day, verdict) for _id, day, _outlet, verdict, review in dated if review != ReviewStatus.dismissed]
+    span = (dated[-1][1] - dated[0][1]).days if dated else 0
+    unit = "week" if span > TIMELINE_WEEKLY_AFTER_DAYS else "day"
+    members: dict[tuple[date, str | None], list[tuple[int, str]]] = {}
+    for match_id, day, outlet, verdict, _review in dated:
+        start = day - timedelta(days=day.weekday()) if unit == "week" else day
+        members.setdefault((start, outlet), []).append((match_id, verdict))
+    keys = list(members)  # oldest first: the rows came in coverage order
+    pages = max((len(keys) + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    shown = keys[(page - 1) * per_page : page * per_page]
+    wanted = {ids[0][0] for ids in (members[key] for key in shown)} | {
+        members[key][-1][0] for key in shown if len(members[key]) > 1
+    }
+    full = {item.match.id: item for item in listed_by_ids(session, sorted(wanted))}
+    groups = []
+    for key in shown:
+        items = members[key]
+        counts = Counter(verdict for _id, verdict in items)
+        groups.append(
+            TimelineGroup(
+                start=key[0],
+                end=key[0] + timedelta(days=6) if unit == "week" else key[0],
+                outlet=key[1],
+                count=len(items),
+                verdicts={verdict: counts[verdict] for verdict in VERDICT_ORDER if counts[verdict]},
+                first=full[items[0][0]],
+                latest=full[items[-1][0]] if len(items) > 1 else None,
+            )
+        )
+    return ClaimTimeline(unit, groups, len(keys), len(dated), page, pages, points)
+
+
+def _local_day(moment: datetime | str, zone: ZoneInfo) -> date:
+    # SQLite gives coalesce() of two datetime columns back as text.
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return as_local(moment, zone).date()
 
 
 # -- sources and crawl health ----------------------------------------------------------------------
@@ -631,24 +803,47 @@ def list_alerts(session: Session, *, status: str | None = None, limit: int = 500
 
 @dataclass(frozen=True)
 class AlertRow:
-    """An outbox row with a word on what it carries."""
+    """One match (or digest) that was alerted, with its outbox rows: one per channel, newest first."""
 
-    alert: Alert
+    alerts: tuple[Alert, ...]
     match: ListedMatch | None
     digest_day: date | None
 
+    @property
+    def alert(self) -> Alert:
+        """The newest of the rows (when it was queued)."""
+        return self.alerts[0]
+
 
 def latest_alerts(session: Session, *, limit: int = 10) -> list[AlertRow]:
-    query = (
-        select(Alert, col(Digest.day))
-        .outerjoin(Digest, col(Digest.id) == col(Alert.digest_id))
-        .order_by(col(Alert.id).desc())
+    """The `limit` matches or digests alerted last, newest first, each once with the rows of its channels."""
+    newest = func.max(col(Alert.id)).label("newest")
+    carried = (
+        select(col(Alert.match_id), col(Alert.digest_id), newest)
+        .group_by(col(Alert.match_id), col(Alert.digest_id))
+        .order_by(newest.desc())
         .limit(limit)
     )
-    rows = list(session.execute(query).all())
-    match_ids = [alert.match_id for alert, _ in rows if alert.match_id is not None]
+    keys = [(match_id, digest_id) for match_id, digest_id, _ in session.execute(carried).all()]
+    match_ids = [match_id for match_id, _ in keys if match_id is not None]
+    digest_ids = [digest_id for _, digest_id in keys if digest_id is not None]
+    rows = list(
+        session.execute(
+            select(Alert, col(Digest.day))
+            .outerjoin(Digest, col(Digest.id) == col(Alert.digest_id))
+            .where(or_(col(Alert.match_id).in_(match_ids), col(Alert.digest_id).in_(digest_ids)))
+            .order_by(col(Alert.id).desc())
+        ).all()
+    )
+    grouped: dict[tuple[int | None, int | None], list[tuple[Alert, date | None]]] = {}
+    for alert, day in rows:
+        grouped.setdefault((alert.match_id, alert.digest_id), []).append((alert, day))
     matches = {item.match.id: item for item in listed_by_ids(session, match_ids)}
-    return [AlertRow(alert, matches.get(alert.match_id), day) for alert, day in rows]
+    return [
+        AlertRow(tuple(alert for alert, _ in grouped[key]), matches.get(key[0]), grouped[key][0][1])
+        for key in keys
+        if key in grouped
+    ]
 
 
 # -- digests ---------------------------------------------------------------------------------------

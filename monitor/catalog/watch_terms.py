@@ -53,7 +53,9 @@ def add_watch_term(session: Session, *, term: str, aliases: Sequence[str] = ()) 
     term = clean_term(term)
     key = fold(term)
     if session.exec(select(WatchTerm).where(WatchTerm.term_key == key)).first():
-        raise DuplicateError(f"watch term {term!r} exists already (use --alias to extend it)")
+        raise DuplicateError(
+            f"watch term {term!r} exists already: add spellings with `monitor watch edit {term!r} --add-alias A`"
+        )
     row = WatchTerm(term=term, term_key=key, aliases=_clean_aliases(term, aliases))
     session.add(row)
     session.flush()
@@ -71,6 +73,22 @@ def update_watch_term(
     session.add(row)
     session.flush()
     return row
+
+
+def edit_watch_aliases(
+    session: Session, *, term: str, add: Sequence[str] = (), remove: Sequence[str] = ()
+) -> WatchTerm:
+    """Add and remove aliases of `term` (matched case- and diacritic-blind); raise NotFoundError for an
+    unknown term or an alias to remove that it does not have."""
+    row = get_watch_term(session, term=term)
+    unknown = [alias for alias in remove if fold(" ".join(alias.split())) not in {fold(a) for a in row.aliases}]
+    if unknown:
+        raise NotFoundError(
+            f"{row.term!r} has no alias {unknown[0]!r} (its aliases: {', '.join(row.aliases) or 'none'})"
+        )
+    dropped = {fold(" ".join(alias.split())) for alias in remove}
+    kept = [alias for alias in row.aliases if fold(alias) not in dropped]
+    return update_watch_term(session, term=row.term, aliases=[*kept, *add])
 
 
 def get_watch_term(session: Session, *, term: str) -> WatchTerm:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -10,13 +11,14 @@ import click
 
 from baseline.claims_file import read_claims_file
 from baseline.loader import read_article
-from monitor.catalog.baseline_store import add_baseline_article, add_claims_list
+from monitor.catalog.baseline_store import add_baseline_article, add_claims_list, remove_baseline_article
 from monitor.catalog.queries import baseline_claims, list_baseline_articles
 from monitor.catalog.sources import clean_url
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
-from monitor.errors import InputError
+from monitor.errors import InputError, NotFoundError
 from monitor.http.fetch import fetch_document
+from monitor.storage.models import utcnow
 
 pass_cli = click.make_pass_decorator(CliContext)
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -121,3 +123,29 @@ def claims(cli: CliContext, as_json: bool) -> None:
         else:
             click.echo(f"[{claim.id}] {claim.text}")
             click.echo(click.style(f"      {article.title} ({published or 'undated'})", dim=True))
+
+
+@baseline.command("remove")
+@click.argument("article_id", type=int)
+@click.option("--keep-matches", "choice", flag_value="keep", help="Keep its matches (they still name its claims).")
+@click.option("--remove-matches", "choice", flag_value="remove", help="Delete its matches and their alerts too.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_cli
+def remove(cli: CliContext, article_id: int, choice: str | None, yes: bool) -> None:
+    """Remove baseline article ARTICLE_ID (see `baseline list`): its claims are no longer matched."""
+    if choice is None:
+        raise click.UsageError("say what becomes of its matches: --keep-matches or --remove-matches")
+    with cli.session() as session:
+        listed = {article.id: (article, count) for article, count in list_baseline_articles(session)}
+        if article_id not in listed:
+            raise NotFoundError(f"no baseline article {article_id} (see `monitor baseline list`)")
+        title = listed[article_id][0].title
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("add --yes to remove without being asked")
+        what = "and delete its matches" if choice == "remove" else "keeping its matches"
+        click.confirm(f"Remove {title!r} from the baseline, {what}?", abort=True, err=True)
+    with cli.session() as session:
+        done = remove_baseline_article(session, article_id=article_id, remove_matches=choice == "remove", now=utcnow())
+    matches = f"{done.matches_removed} matches deleted" if choice == "remove" else f"{done.matches_kept} matches kept"
+    click.echo(f"Removed {done.title!r}: {done.claims} claims no longer matched; {matches}.")

@@ -91,6 +91,11 @@ def check(ctx: click.Context, as_json: bool, article: bool, top_k: int) -> None:
 
     Default: one claim a line. With --article, stdin is one article whose claims are taken first.
     """
+    if sys.stdin.isatty():
+        # Without this the command seems to hang: it is waiting for claims on the keyboard.
+        end = "Ctrl-Z then Enter" if sys.platform == "win32" else "Ctrl-D"
+        what = "an article (HTML or text)" if article else "claims, one a line"
+        click.echo(f"Type or paste {what}; end with {end}.", err=True)
     text = _read_stdin()
     if article:
         if any(len(line.encode("utf-8")) > MAX_LINE_BYTES for line in text.splitlines()):
@@ -107,4 +112,4 @@ def check(ctx: click.Context, as_json: bool, article: bool, top_k: int) -> None:
             click.echo(json.dumps(result_to_json(result, top_k=top_k), ensure_ascii=False))
         return
     color = ctx.color if ctx.color is not None else sys.stdout.isatty()
-    click.echo(render_table(results, color=color), nl=False, color=color)
+    click.echo(render_table(results, color=color, top_k=top_k), nl=False, color=color)

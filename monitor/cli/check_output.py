@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from monitor.matching.evidence import Evidence
 from monitor.matching.model import BaselineClaimRef, MatchResult
 
 _VERDICT_COLOURS = {"repeated": "green", "updated": "yellow", "contradicted": "red", "none": "bright_black"}
@@ -58,62 +59,22 @@ def _highlight(text: str, phrases: Iterable[str], *, color: bool, fg: str) -> st
     return pattern.sub(mark, text)
 
 
-def _flip_words(evidence: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The words to highlight in (the new claim, the baseline claim)."""
-    new: list[str] = []
-    old: list[str] = []
-    for old_value, new_value in evidence.get("changed", []):
-        old.append(old_value)
-        new.append(new_value)
-    if "status" in evidence:
-        old.append(evidence["status"][0])
-        new.append(evidence["status"][1])
-    if "antonym" in evidence:
-        old.append(evidence["antonym"][0])
-        new.append(evidence["antonym"][1])
-    if "negated" in evidence:
-        (new if evidence.get("negated_in") == "new" else old).append(evidence["negated"])
-    return new, old
-
-
 def explain(result: MatchResult) -> str:
-    """The evidence of a result in words."""
-    evidence = result.evidence
-    parts: list[str] = []
-    if "negated" in evidence:
-        where = "the new claim" if evidence.get("negated_in") == "new" else "the baseline claim"
-        parts.append(f"negation {evidence['negated']!r} in {where}")
-    if "antonym" in evidence:
-        parts.append("opposite words: {!r} -> {!r}".format(*evidence["antonym"]))
-    for old, new in evidence.get("changed", []):
-        parts.append(f"figure changed: {old} -> {new}")
-    if "status" in evidence:
-        parts.append("status moved: {!r} -> {!r}".format(*evidence["status"]))
-    if evidence.get("rule"):
-        parts.append(str(evidence["rule"]))
-    for conflict in evidence.get("conflicts", []):
-        parts.append(f"but the new claim {conflict}")
-    if evidence.get("matched_clause"):
-        parts.append(f"matched clause: {evidence['matched_clause']!r}")
-    if evidence.get("shared_terms"):
-        parts.append("shared: " + ", ".join(evidence["shared_terms"]))
-    if evidence.get("carried_by"):
-        parts.append("carried by: " + ", ".join(f"{new} = {old}" for new, old in evidence["carried_by"]))
-    if "reason" in evidence:
-        parts.append(str(evidence["reason"]))
-    if evidence.get("confidence"):
-        parts.insert(0, f"{evidence['confidence']} match")
-    return "; ".join(parts) or "same proposition"
+    """The evidence of a result in words: `Evidence.lines`, as every channel and page words it."""
+    return Evidence.from_json(result.evidence).summary()
 
 
-def render_table(results: Sequence[MatchResult], *, color: bool) -> str:
+def render_table(results: Sequence[MatchResult], *, color: bool, top_k: int = 0) -> str:
     """`monitor check` without --json: per claim, verdict and score, the two sentences with the changed
-    parts highlighted (ANSI colour, or [[...]] markers without), and the evidence in words."""
+    parts highlighted (ANSI colour, or [[...]] markers without), the evidence in words, and with `top_k`
+    the K best candidates."""
     blocks: list[str] = []
     for number, result in enumerate(results, start=1):
         verdict = result.verdict.upper()
         label = click.style(verdict, fg=_VERDICT_COLOURS[result.verdict], bold=True) if color else verdict
-        new_marks, old_marks = _flip_words(result.evidence)
+        new_marks, old_marks = (
+            [phrase for phrase, _kind in side] for side in Evidence.from_json(result.evidence).marks()
+        )
         lines = [f"{number}. {label}  score {result.score:.1f}"]
         lines.append("   new:      " + _highlight(result.text, new_marks, color=color, fg="yellow"))
         if result.baseline is not None:
@@ -122,5 +83,9 @@ def render_table(results: Sequence[MatchResult], *, color: bool) -> str:
             suffix = f"  (#{ref.claim_id}{', ' + source if source else ''})"
             lines.append("   baseline: " + _highlight(ref.text, old_marks, color=color, fg="cyan") + suffix)
         lines.append("   why:      " + explain(result))
+        if top_k > 0 and result.candidates:
+            lines.append(f"   best {min(top_k, len(result.candidates))}:")
+            for rank, candidate in enumerate(result.candidates[:top_k], start=1):
+                lines.append(f"     {rank}. {candidate.score:5.1f}  #{candidate.ref.claim_id}  {candidate.ref.text}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")

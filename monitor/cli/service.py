@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import shlex
+import shutil
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +22,7 @@ pass_cli = click.make_pass_decorator(CliContext)
 @pass_cli
 def init(cli: CliContext) -> None:
     """Create the schema and load the bundled baseline, watch terms and sources (safe to run again)."""
+    cli.may_create = True
     with cli.session() as session:
         report = initialise(session)
     if report.nothing_changed:
@@ -31,12 +35,15 @@ def init(cli: CliContext) -> None:
 
 
 def _serve(cli: CliContext, host: str | None, port: int | None) -> None:
-    from monitor.web.server import serve_web
+    from monitor.web.server import check_listen_address, check_port_free, serve_web
 
     settings = cli.settings
+    host, port = host or settings.web_host, port or settings.web_port
+    check_listen_address(settings, host)
+    check_port_free(host, port)
     with cli.session() as session:
         initialise(session)
-    serve_web(settings, cli.engine, host=host or settings.web_host, port=port or settings.web_port)
+    serve_web(settings, cli.engine, host=host, port=port)
 
 
 @click.command()
@@ -80,10 +87,16 @@ def run(cli: CliContext, host: str | None, port: int | None, every: str | None, 
         schedule=SchedulerOptions.from_settings(settings, **schedule_overrides),
         crawl_limits=CrawlLimits.from_settings(settings, time_limit=time_limit or DEFAULT_CRAWL_TIME_LIMIT),
     )
+    from monitor.web.server import check_listen_address, check_port_free
+
+    host, port = host or settings.web_host, port or settings.web_port
+    check_listen_address(settings, host)
+    check_port_free(host, port)  # before anything starts: no crawl is launched only to be recorded as failed
+    cli.may_create = True
     _configure_logging()
     with cli.session() as session:
         initialise(session)
-    run_service(settings, cli.engine, host=host or settings.web_host, port=port or settings.web_port, options=options)
+    run_service(settings, cli.engine, host=host, port=port, options=options)
 
 
 def _configure_logging() -> None:
@@ -101,14 +114,49 @@ def _configure_logging() -> None:
     show_default=True,
     help="Where the demo database, digest and emails are written (recreated each time).",
 )
+@click.option("--serve", "then_serve", is_flag=True, help="Then serve the web UI on the demo's database.")
+@click.option("--host", help="With --serve: address to listen on (default MONITOR_WEB_HOST).")
+@click.option("--port", type=int, help="With --serve: port (default MONITOR_WEB_PORT).")
 @pass_cli
-def demo(cli: CliContext, data_dir: Path) -> None:
+def demo(cli: CliContext, data_dir: Path, then_serve: bool, host: str | None, port: int | None) -> None:
     """Offline, end to end: a local news site, mail sink and Slack receiver; one crawl, alerts and digest.
 
-    Nothing leaves 127.0.0.1. Prints what arrived where and how to look at it in the web UI.
+    Nothing leaves 127.0.0.1. Prints what arrived where and how to look at it in the web UI; with --serve,
+    serves that web UI on the demo's database until Ctrl-C.
     """
+    from monitor.config import load_settings
     from monitor.demo import run_demo
+    from monitor.web.server import check_port_free
 
+    host, port = host or cli.settings.web_host, port or cli.settings.web_port
+    if then_serve:
+        check_port_free(host, port)  # say so now, not after the demo ran
     report = run_demo(data_dir, progress=lambda line: click.echo(line, err=True))
-    for line in report.lines():
+    for line in report.lines(monitor_command()):
         click.echo(line)
+    if then_serve:
+        click.echo(f"Serving the demo's result at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        demo_cli = CliContext(load_settings(database_url=report.database_url))
+        _serve(demo_cli, host, port)
+
+
+def monitor_command() -> str:
+    """How to run `monitor` again from this shell, as this process was run: `monitor` when that is on
+    PATH, else the path of the script (`.venv/bin/monitor`), else `python -m monitor` with this Python."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "monitor" and script.exists():
+        found = shutil.which("monitor")
+        if found and Path(found).resolve() == script.resolve():
+            return "monitor"
+        return shlex.quote(_shown_path(script))
+    return f"{shlex.quote(_shown_path(Path(sys.executable)))} -m monitor"
+
+
+def _shown_path(path: Path) -> str:
+    """`path` relative to the working folder when it is inside it (`.venv/bin/monitor`), else absolute."""
+    absolute = path.absolute()
+    try:
+        relative = str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+    return relative if "/" in relative else f"./{relative}"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from monitor.catalog.watch_terms import add_watch_term, list_watch_terms, remove_watch_term
+from monitor.catalog.watch_terms import (
+    add_watch_term,
+    edit_watch_aliases,
+    list_watch_terms,
+    remove_watch_term,
+    update_watch_term,
+)
 from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
 
@@ -13,7 +19,7 @@ pass_cli = click.make_pass_decorator(CliContext)
 
 @click.group()
 def watch() -> None:
-    """Watch terms: add, list, remove."""
+    """Watch terms: add, list, edit their aliases, pause, resume, remove."""
 
 
 @watch.command("add")
@@ -52,3 +58,37 @@ def remove(cli: CliContext, term: str) -> None:
     with cli.session() as session:
         row = remove_watch_term(session, term=term)
     click.echo(f"Removed {row.term!r}.")
+
+
+@watch.command("edit")
+@click.argument("term")
+@click.option("--add-alias", "add", multiple=True, metavar="A", help="A spelling to add (repeatable).")
+@click.option("--remove-alias", "remove", multiple=True, metavar="A", help="A spelling to remove (repeatable).")
+@pass_cli
+def edit(cli: CliContext, term: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+    """Add or remove aliases of TERM."""
+    if not add and not remove:
+        raise click.UsageError("say --add-alias A or --remove-alias A")
+    with cli.session() as session:
+        row = edit_watch_aliases(session, term=term, add=add, remove=remove)
+        click.echo(f"{row.term!r}: aliases {', '.join(row.aliases) or 'none'}.")
+
+
+@watch.command("pause")
+@click.argument("term")
+@pass_cli
+def pause(cli: CliContext, term: str) -> None:
+    """Stop keeping coverage for TERM, without forgetting it (`watch resume` turns it back on)."""
+    with cli.session() as session:
+        row = update_watch_term(session, term=term, enabled=False)
+        click.echo(f"Paused {row.term!r}.")
+
+
+@watch.command("resume")
+@click.argument("term")
+@pass_cli
+def resume(cli: CliContext, term: str) -> None:
+    """Keep coverage for a paused TERM again."""
+    with cli.session() as session:
+        row = update_watch_term(session, term=term, enabled=True)
+        click.echo(f"Watching {row.term!r} again.")

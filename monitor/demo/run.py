@@ -34,7 +34,7 @@ from monitor.config import Settings, load_settings
 from monitor.crawling.launchers import LocalCrawlLauncher
 from monitor.crawling.runs import CrawlLimits
 from monitor.demo.articles import DEMO_FEEDS
-from monitor.demo.sinks import MailSink, ReceivedMail, SlackSink, slack_headline
+from monitor.demo.sinks import MailSink, ReceivedMail, SlackSink, mail_as_text, slack_as_text, slack_headline
 from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY, LocalNewsSite
 from monitor.errors import MonitorError
 from monitor.service.jobs import MonitorJobs
@@ -46,6 +46,8 @@ Progress = Callable[[str], None]
 DEMO_DATABASE = "demo.db"
 DEMO_DIGEST = "demo-digest.html"
 DEMO_MAIL = "demo-mail"
+DEMO_SLACK = "demo-slack"
+PREVIEW_LINES = 14  # how much of the first email and Slack message the summary shows
 # The demo crawls its own site on loopback, so it need not wait as politely as on a real site.
 DEMO_LIMITS = CrawlLimits(
     time_limit=45.0,
@@ -90,10 +92,12 @@ class DemoReport:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.data_dir / DEMO_DATABASE}"
+        """The demo database as an absolute URL, so the printed commands work from any folder."""
+        return f"sqlite:///{(self.data_dir / DEMO_DATABASE).absolute()}"
 
-    def lines(self) -> list[str]:
-        """The closing summary: what arrived where, and how to look at it."""
+    def lines(self, monitor_command: str = "monitor") -> list[str]:
+        """The closing summary: what arrived where, a short look at the first email and Slack message,
+        and the commands (starting with `monitor_command`, as this shell can run it) to look further."""
         verdicts = ", ".join(f"{self.matches.get(v, 0)} {v}" for v in ("repeated", "updated", "contradicted"))
         lines = [
             f"Demo finished in {self.seconds:.1f} s; nothing left 127.0.0.1.",
@@ -104,16 +108,33 @@ class DemoReport:
             f"saved as .eml files in {self.data_dir / DEMO_MAIL}/",
         ]
         lines += [f"  {mail.path.name if mail.path else '-'}  {mail.subject}" for mail in self.mails]
-        lines.append(f"Slack, local webhook receiver: {len(self.slack_messages)} message(s)")
+        lines.append(
+            f"Slack, local webhook receiver: {len(self.slack_messages)} message(s), "
+            f"saved as .json files in {self.data_dir / DEMO_SLACK}/"
+        )
         lines += [f"  {slack_headline(payload)}" for payload in self.slack_messages]
+        if self.mails:
+            lines += ["", "The first email, as text:", *_preview(mail_as_text(self.mails[0].message))]
+        if self.slack_messages:
+            lines += ["", "The first Slack message, as text:", *_preview(slack_as_text(self.slack_messages[0]))]
         lines += [
             "",
             f"Digest for {self.digest_day.isoformat()}: {self.digest_path} (also sent by email and Slack)",
             f"Database: {self.data_dir / DEMO_DATABASE} (made afresh on every run)",
-            f"Web UI: monitor serve --db {self.database_url}   then open http://127.0.0.1:8000/",
+            f"Matches: {monitor_command} matches list --db {self.database_url}",
+            f"Web UI: {monitor_command} serve --db {self.database_url}   then open http://127.0.0.1:8000/",
+            "  (or run the demo as `monitor demo --serve` to browse its result at once)",
         ]
         lines += [f"Problem: {problem}" for problem in self.problems]
         return lines
+
+
+def _preview(text: str) -> list[str]:
+    lines = [line for line in text.strip().splitlines()]
+    shown = [f"  | {line}".rstrip() for line in lines[:PREVIEW_LINES]]
+    if len(lines) > PREVIEW_LINES:
+        shown.append(f"  | … ({len(lines) - PREVIEW_LINES} more lines)")
+    return shown
 
 
 def demo_settings(database_url: str, mail: MailSink, slack: SlackSink) -> Settings:
@@ -140,6 +161,7 @@ def fresh_demo_folder(data_dir: Path) -> None:
     for name in (DEMO_DATABASE, f"{DEMO_DATABASE}-wal", f"{DEMO_DATABASE}-shm", DEMO_DIGEST):
         (data_dir / name).unlink(missing_ok=True)
     shutil.rmtree(data_dir / DEMO_MAIL, ignore_errors=True)
+    shutil.rmtree(data_dir / DEMO_SLACK, ignore_errors=True)
 
 
 def prepare_demo_database(engine: Engine, site: LocalNewsSite) -> list[int]:
@@ -179,7 +201,7 @@ def run_demo(data_dir: Path, *, progress: Progress | None = None) -> DemoReport:
     fresh_demo_folder(data_dir)
     site = LocalNewsSite()
     mail = MailSink(data_dir / DEMO_MAIL)
-    slack = SlackSink()
+    slack = SlackSink(data_dir / DEMO_SLACK)
     site.start()
     mail.start()
     slack.start()

@@ -94,9 +94,12 @@ class MailSink:
 class SlackSink:
     """An HTTP server that answers like Slack's incoming-webhook endpoint (200 `ok`) and keeps each payload."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
         # A secret-looking path, as Slack's are, so the webhook URL is handled as the secret it is.
         self.path = f"/services/TDEMO/BDEMO/{secrets.token_hex(12)}"
+        self.folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
         self._payloads: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -127,6 +130,9 @@ class SlackSink:
             return 400
         with self._lock:
             self._payloads.append(payload)
+            if self.folder is not None:
+                path = self.folder / f"{len(self._payloads):03d}.json"
+                path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
         return 200
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -147,6 +153,24 @@ class SlackSink:
                 return
 
         return Handler
+
+
+def slack_as_text(payload: dict[str, Any]) -> str:
+    """A Slack payload as a reader sees it, in plain text: each block's text (mrkdwn left as written)."""
+    parts = []
+    for block in payload.get("blocks") or []:
+        text = block.get("text")
+        if isinstance(text, dict) and text.get("text"):
+            parts.append(str(text["text"]))
+        elif block.get("type") == "divider":
+            parts.append("---")
+    return "\n".join(parts) if parts else str(payload.get("text", ""))
+
+
+def mail_as_text(message: EmailMessage) -> str:
+    """The plain-text part of an email (what a text mail client shows)."""
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
 
 
 def slack_headline(payload: dict[str, Any]) -> str:

@@ -109,6 +109,8 @@ class BaselineArticle(SQLModel, table=True):
     body: str | None = Field(default=None, sa_column=Column(Text))
     content_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # Removed by a user: its claims are no longer matched or listed; matches kept with it still name them.
+    removed_at: datetime | None = None
 
 
 class BaselineClaim(SQLModel, table=True):

@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -66,7 +66,15 @@ def create_app(
         app.include_router(module.router)
     _add_error_handlers(app)
     _add_healthz(app, engine)
+    _add_favicon(app)
     return app
+
+
+def _add_favicon(app: FastAPI) -> None:
+    # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says: answer with the same icon.
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 def _add_healthz(app: FastAPI, engine: Engine) -> None:

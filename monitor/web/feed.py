@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 from alerts.render import safe_href, text_fragment_link
 from monitor.catalog.queries import ListedMatch
+from monitor.matching.evidence import Evidence
 from monitor.web.highlight import evidence_lines
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -53,7 +54,7 @@ def _entry(feed: ElementTree.Element, item: ListedMatch, base_url: str) -> None:
         f"Baseline: {item.baseline.text} ({item.baseline_article.title})",
         f"Article: {article.title or article.url}",
         f"Score: {match.score:.0f}",
-        *evidence_lines(match.evidence or {}),
+        *evidence_lines(Evidence.from_json(match.evidence)),
     ]
     _child(entry, "summary", "\n".join(lines), type="text")
     _child(entry, "category", term=match.verdict)

@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from alerts.render import format_day, safe_href, text_fragment_link
 from monitor.catalog.queries import as_local
+from monitor.matching.evidence import SCORE_MEANING, Evidence
 from monitor.web.highlight import evidence_lines, highlight, pair_marks
 from monitor.web.security import WebSecurity
 
@@ -26,6 +27,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 NAVIGATION = (
     ("/", "Today"),
     ("/matches", "Matches"),
+    ("/articles", "Articles"),
     ("/baseline", "Baseline"),
     ("/digests", "Digests"),
     ("/watch", "Watch terms"),
@@ -72,7 +74,7 @@ def build_templates(zone: ZoneInfo) -> Jinja2Templates:
         local=_local_time(zone),
         day=format_day,
         href=safe_href,
-        evidence=evidence_lines,
+        evidence=lambda stored: evidence_lines(Evidence.from_json(stored)),
         short_url=_short_url,
     )
     environment.globals.update(
@@ -80,7 +82,8 @@ def build_templates(zone: ZoneInfo) -> Jinja2Templates:
         query=_query,
         fragment_link=lambda url, text: safe_href(text_fragment_link(url, text)),
         highlight=highlight,
-        pair_marks=pair_marks,
+        pair_marks=lambda stored: pair_marks(Evidence.from_json(stored)),
+        score_meaning=SCORE_MEANING,
         timezone=zone.key,
     )
     return Jinja2Templates(env=environment)

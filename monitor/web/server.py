@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 import threading
@@ -51,6 +52,24 @@ def check_listen_address(settings: Settings, host: str) -> None:
             f"MONITOR_WEB_TOKEN is {len(token)} characters long: at least {MIN_TOKEN_LENGTH} are needed to "
             f"listen on {host} (e.g. `openssl rand -hex 24`)"
         )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise InputError (one line) when `host:port` cannot be listened on because something else holds it.
+
+    Bound the way uvicorn binds (SO_REUSEADDR), so a port left in TIME_WAIT by our own last run is free.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(f"port {port} is in use; set MONITOR_WEB_PORT or --port") from None
+            if exc.errno == errno.EACCES:
+                raise InputError(f"port {port} needs privileges; set MONITOR_WEB_PORT or --port above 1023") from None
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def serve_web(settings: Settings, engine: Engine, *, host: str, port: int) -> None:

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from baseline.loader import BaselineFileError, read_article
-from monitor.catalog.baseline_store import add_baseline_article
-from monitor.catalog.queries import baseline_claim_detail, baseline_claim_stats, coverage_day, list_baseline_articles
+from monitor.catalog.baseline_store import add_baseline_article, remove_baseline_article
+from monitor.catalog.queries import (
+    baseline_claim_stats,
+    baseline_claim_stats_of,
+    claim_timeline,
+    list_baseline_articles,
+    matches_of_baseline_article,
+)
 from monitor.catalog.sources import clean_url
 from monitor.errors import InputError
 from monitor.http.fetch import MAX_DOCUMENT_BYTES, fetch_document
 from monitor.web.chart import matches_chart
 from monitor.web.deps import Context, FormWriter, ItemId
-from monitor.web.filters import parse_day
+from monitor.web.filters import page_number, parse_day
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,6 +42,7 @@ def baseline_page_response(
     form: BaselineArticleForm | None = None,
     error: str | None = None,
     added: str | None = None,
+    removed: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
     with context.session() as session:
@@ -53,15 +59,20 @@ def baseline_page_response(
             "form": form or BaselineArticleForm(),
             "error": error,
             "added": added,
+            "removed": removed,
         },
         status_code=status_code,
     )
 
 
 @router.get("/baseline", response_class=HTMLResponse)
-def baseline_page(request: Request, context: Context, added: str | None = None) -> HTMLResponse:
+def baseline_page(
+    request: Request, context: Context, added: str | None = None, removed: str | None = None
+) -> HTMLResponse:
     # Only a count is shown back, so a crafted link cannot put words on the page.
-    return baseline_page_response(request, context, added=added if added and added.isdigit() else None)
+    return baseline_page_response(
+        request, context, added=added if added and added.isdigit() else None, removed=removed == "1"
+    )
 
 
 def _read_upload(upload: UploadFile) -> bytes:
@@ -122,14 +133,52 @@ def add_baseline_form(
 
 @router.get("/baseline/{claim_id}", response_class=HTMLResponse)
 def baseline_claim_page(request: Request, context: Context, claim_id: ItemId) -> HTMLResponse:
-    """Who said what when about one baseline claim, with a chart of matches over time."""
+    """Who said what when about one baseline claim: a chart of matches by publication date, and the
+    coverage grouped by day (or week) and outlet, a page of groups at a time."""
+    page = page_number(request.query_params.get("page"))
     with context.session() as session:
-        found = baseline_claim_detail(session, claim_id)
-    if found is None:
-        raise HTTPException(status_code=404, detail=f"There is no baseline claim {claim_id}.")
-    stats, timeline = found
-    zone = context.settings.zone
-    shown = [item for item in timeline if item.match.review_status != "dismissed"]
-    chart = matches_chart([(coverage_day(item, zone), item.match.verdict) for item in shown])
-    days: list[tuple[date, object]] = [(coverage_day(item, zone), item) for item in timeline]
-    return context.render(request, "baseline_claim.html", {"stats": stats, "timeline": days, "chart": chart})
+        stats = baseline_claim_stats_of(session, claim_id)
+        if stats is None:
+            raise HTTPException(status_code=404, detail=f"There is no baseline claim {claim_id}.")
+        timeline = claim_timeline(session, claim_id, zone=context.settings.zone, page=page)
+    return context.render(
+        request,
+        "baseline_claim.html",
+        {"stats": stats, "timeline": timeline, "chart": matches_chart(timeline.points), "params": {}},
+    )
+
+
+@router.get("/baseline/articles/{article_id}/remove", response_class=HTMLResponse)
+def remove_baseline_page(request: Request, context: Context, article_id: ItemId) -> HTMLResponse:
+    """Asks first: what becomes of the article's matches, and a button to confirm."""
+    return _remove_page(request, context, article_id)
+
+
+def _remove_page(
+    request: Request, context: Context, article_id: int, *, error: str = "", status_code: int = 200
+) -> HTMLResponse:
+    with context.session() as session:
+        listed = {article.id: (article, count) for article, count in list_baseline_articles(session)}
+        if article_id not in listed:
+            raise HTTPException(status_code=404, detail=f"There is no baseline article {article_id}.")
+        article, claims = listed[article_id]
+        matches = matches_of_baseline_article(session, article_id)
+    return context.render(
+        request,
+        "baseline_remove.html",
+        {"article": article, "claims": claims, "matches": matches, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.post("/baseline/articles/{article_id}/remove", dependencies=[FormWriter])
+def remove_baseline_form(
+    request: Request, context: Context, article_id: ItemId, matches: Annotated[str, Form()] = ""
+) -> Response:
+    """Remove the article, keeping or deleting its matches as chosen; back to the Baseline page."""
+    if matches not in ("keep", "remove"):
+        error = "choose whether its matches are kept or removed"
+        return _remove_page(request, context, article_id, error=error, status_code=400)
+    with context.session() as session:
+        remove_baseline_article(session, article_id=article_id, remove_matches=matches == "remove", now=context.clock())
+    return RedirectResponse("/baseline?removed=1", status_code=303)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import HTMLResponse
 
-from alerts.digest import build_digest, local_today
-from alerts.digest_render import digest_subject
+from alerts.digest import build_digest, health_summary, local_today
+from alerts.digest_render import digest_subject, health_headline
 from monitor.catalog.queries import digest_days, neighbour_days
 from monitor.web.deps import Context
 from monitor.web.filters import parse_day
@@ -35,12 +35,16 @@ def digest_page(request: Request, context: Context, day: str) -> HTMLResponse:
         content = build_digest(session, day=wanted, zone=zone)
         days = digest_days(session, zone=zone, now=context.clock())
     previous_day, next_day = neighbour_days(days, wanted)
+    health = health_summary(content)
     return context.render(
         request,
         "digest.html",
         {
             "digest": content,
             "subject": digest_subject(content),
+            "health": health,
+            "health_headline": health_headline(health),
+            "sources_url": "/sources",
             "previous_day": previous_day,
             "next_day": next_day,
             "stored": next((entry for entry in days if entry.day == wanted and entry.built_at), None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +15,7 @@ from monitor.catalog.queries import (
     outlet_names,
     search_matches,
     watch_term_names,
+    write_matches_csv,
 )
 from monitor.errors import InputError, NotFoundError
 from monitor.web.deps import Context, FormWriter, ItemId, local_path
@@ -63,6 +65,27 @@ def matches_page_response(
 @router.get("/matches", response_class=HTMLResponse)
 def matches_page(request: Request, context: Context) -> HTMLResponse:
     return matches_page_response(request, context)
+
+
+CSV_LIMIT = 100_000  # a year of coverage is about 34,000 matches
+
+
+@router.get("/matches.csv")
+def matches_csv(request: Request, context: Context) -> Response:
+    """The matches the page's filters select, all of them (newest first), as a CSV download."""
+    params = {key: request.query_params.get(key, "") for key in FILTER_KEYS}
+    parsed = parse_match_filters(params)
+    if parsed.errors:
+        return Response("; ".join(parsed.errors) + "\n", status_code=400, media_type="text/plain")
+    with context.session() as session:
+        items, _total = search_matches(session, parsed.filters, zone=context.settings.zone, limit=CSV_LIMIT)
+        buffer = io.StringIO()
+        write_matches_csv(items, buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="claim-monitor-matches.csv"'},
+    )
 
 
 @router.post("/matches/{match_id}/review", dependencies=[FormWriter])

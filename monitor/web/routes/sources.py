@@ -31,11 +31,18 @@ def sources_page_response(
     with context.session() as session:
         overview = source_overview(session)
     default_every = context.settings.crawl_every
+    filters = {key: request.query_params.get(key, "").strip() for key in ("q", "state", "language")}
+    shown = [entry for entry in overview if _passes(entry.source, filters)]
     return context.render(
         request,
         "sources.html",
         {
-            "sources": [(entry, describe_every(entry.source, default_every)) for entry in overview],
+            "sources": [(entry, describe_every(entry.source, default_every)) for entry in shown],
+            "filters": filters,
+            "total": len(overview),
+            "enabled": sum(entry.source.enabled for entry in overview),
+            "failing": sum(entry.source.consecutive_failures > 0 for entry in overview),
+            "languages": sorted({entry.source.language for entry in overview if entry.source.language}),
             "kinds": [kind.value for kind in SourceKind],
             "error": error,
             "error_row": error_row,
@@ -43,6 +50,19 @@ def sources_page_response(
         },
         status_code=status_code,
     )
+
+
+def _passes(source: Source, filters: dict[str, str]) -> bool:
+    """Whether a source passes the page's filters: text in its outlet or address, state, language."""
+    text = filters["q"].casefold()
+    if text and text not in (source.outlet or "").casefold() and text not in source.url.casefold():
+        return False
+    state = filters["state"]
+    if (state == "enabled" and not source.enabled) or (state == "paused" and source.enabled):
+        return False
+    if state == "failing" and not source.consecutive_failures:
+        return False
+    return not filters["language"] or source.language == filters["language"]
 
 
 def source_by_id(session: Session, source_id: int) -> Source:
