@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import click
 
 from baseline.claims_file import read_claims_file
 from baseline.loader import read_article
-from monitor.catalog.baseline_store import add_baseline_article, add_claims_list
+from monitor.catalog.baseline_store import add_baseline_article, add_claims_list, encode_baseline_vectors
 from monitor.catalog.queries import baseline_claims, list_baseline_articles
 from monitor.catalog.sources import clean_url
 from monitor.cli.context import CliContext
@@ -20,6 +23,9 @@ from monitor.http.fetch import fetch_document
 
 pass_cli = click.make_pass_decorator(CliContext)
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# From this many claims to encode, the sentence encoders' progress is shown (with a time estimate): below
+# it, encoding takes a few seconds at most.
+PROGRESS_FROM = 200
 
 
 @click.group()
@@ -70,6 +76,7 @@ def add(
         with cli.session() as session:
             article, count = add_claims_list(session, claims=claims, source=claims_file, title=title)
         click.echo(f"Added {count} claims as baseline {article.title!r} (id {article.id}).")
+        _encode_vectors(cli)
         return
     assert path_or_url is not None
     if _looks_like_url(path_or_url):
@@ -82,6 +89,62 @@ def add(
             session, article=text, source=path_or_url, title=title, outlet=outlet, published=published_day
         )
     click.echo(f"Added {article.title!r} with {count} claims (id {article.id}).")
+    _encode_vectors(cli)
+
+
+def _encode_vectors(cli: CliContext) -> None:
+    """The baseline's sentence vectors, computed now, once (kept on disk per model), so that matching never
+    encodes a baseline claim; a large import shows its progress and the time left on stderr."""
+    with _progress_display() as progress, cli.session() as session:
+        encoded = encode_baseline_vectors(session, progress=progress)
+    for name, count in encoded.items():
+        if count:
+            click.echo(f"Encoded {count} baseline claims with {name} (kept for every later match).")
+
+
+@contextmanager
+def _progress_display() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback for `encode_baseline_vectors`: a Rich progress bar with the time remaining on
+    stderr, shown once there are at least PROGRESS_FROM claims to encode."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    display = Progress(
+        TextColumn("Encoding the baseline with {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("claims"),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+        console=Console(file=sys.stderr),
+        transient=False,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def advance(name: str, done: int, total: int) -> None:
+        if total < PROGRESS_FROM:
+            return
+        if name not in tasks:
+            if not tasks:
+                display.start()
+            tasks[name] = display.add_task(name, total=total)
+        display.update(tasks[name], completed=done)
+
+    try:
+        yield advance
+    finally:
+        if tasks:
+            display.stop()
 
 
 @baseline.command("list")

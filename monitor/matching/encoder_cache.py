@@ -116,6 +116,36 @@ class VectorStore:
             LOG.debug("cannot read stored sentence vectors from %s: %s", self.path, exc)
         return found
 
+    def get_into(self, texts: Sequence[str], out: Matrix) -> npt.NDArray[np.bool_]:
+        """Copy the stored vectors of `texts` into the rows of `out` (len(texts), dimensions); return which
+        rows were found. For a whole baseline at once: rows go straight into the caller's matrix, with
+        no vector object per text (100,000 of those would double the memory the matrix takes)."""
+        found = np.zeros(len(texts), dtype=bool)
+        if not self.usable or not texts:
+            return found
+        rows: dict[bytes, list[int]] = {}
+        for row, text in enumerate(texts):
+            rows.setdefault(self._key(text), []).append(row)
+        try:
+            connection = self._connect()
+            try:
+                ordered = list(rows)
+                for start in range(0, len(ordered), 500):
+                    chunk = ordered[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    query = f"SELECT key, vector FROM vectors WHERE key IN ({marks})"
+                    for key, blob in connection.execute(query, chunk):
+                        if len(blob) != 4 * self.dimensions:
+                            continue
+                        positions = rows[bytes(key)]
+                        out[positions] = np.frombuffer(blob, dtype=np.float32)
+                        found[positions] = True
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            LOG.debug("cannot read stored sentence vectors from %s: %s", self.path, exc)
+        return found
+
     def put_many(self, items: Iterable[tuple[str, Matrix]]) -> None:
         """Store vectors (float32, `dimensions` long) by text; a failure only costs re-encoding later."""
         if not self.usable:
