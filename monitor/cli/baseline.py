@@ -118,16 +118,14 @@ def _progress_display() -> Iterator[Callable[[str, int, int], None]]:
     )
 
     display = Progress(
-        TextColumn("Encoding the baseline with {task.description}"),
-        BarColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
-        TextColumn("claims"),
         TimeElapsedColumn(),
         TextColumn("elapsed,"),
         TimeRemainingColumn(),
         TextColumn("left"),
         console=Console(file=sys.stderr),
-        transient=False,
     )
     tasks: dict[str, TaskID] = {}
 
@@ -135,6 +133,7 @@ def _progress_display() -> Iterator[Callable[[str, int, int], None]]:
         if total < PROGRESS_FROM:
             return
         if name not in tasks:
+            click.echo(f"Encoding {total} baseline claims with {name}, once (kept for every later match):", err=True)
             if not tasks:
                 display.start()
             tasks[name] = display.add_task(name, total=total)
