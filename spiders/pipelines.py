@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from scrapy.crawler import Crawler
 
@@ -27,17 +27,22 @@ from spiders.items import FetchedArticle
 from spiders.workers import (
     ArticleProcessor,
     ProcessedArticle,
-    analyze_in_worker,
+    analyze_batch_in_worker,
     incoming_article,
     ready,
     start_analyzer,
     start_writer,
-    write_in_worker,
+    write_batch_in_worker,
 )
 
 __all__ = ["MonitorPipeline", "incoming_article"]
 
-_Result = TypeVar("_Result")
+# Pages go to an analyzer, and analyzed articles to the writer, in batches of up to this many (whatever has
+# come in within BATCH_WAIT seconds of the first): an analyzer matches a batch's claims together, so the
+# sentence encoders run over many articles at once, and the writer stores a batch in one transaction.
+ANALYSIS_BATCH = 8
+WRITE_BATCH = 16
+BATCH_WAIT = 0.05
 
 
 # The analyzers' parallelism is their processes. A BLAS library's own threads (the sentence encoder's
@@ -85,6 +90,8 @@ class MonitorPipeline:
         self._processor: ArticleProcessor | None = None
         self._analyzers: ProcessPoolExecutor | None = None
         self._writer: ProcessPoolExecutor | None = None
+        self._analysis: _Batches | None = None
+        self._writing: _Batches | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -99,6 +106,8 @@ class MonitorPipeline:
         if job.limits.ingest_workers > 0:
             self._analyzers = _pool(job.limits.ingest_workers, start_analyzer, job, SINGLE_THREADED_MATH)
             self._writer = _pool(1, start_writer, job, {})
+            self._analysis = _Batches(self._analyzers, analyze_batch_in_worker, ANALYSIS_BATCH)
+            self._writing = _Batches(self._writer, write_batch_in_worker, WRITE_BATCH)
         else:
             self._processor = ArticleProcessor.for_job(job)
 
@@ -124,13 +133,13 @@ class MonitorPipeline:
     async def _process(self, item: FetchedArticle) -> ProcessedArticle:
         if self._processor is not None:
             return self._processor.process(item)
-        assert self._analyzers is not None and self._writer is not None
-        analyzed = await _run(self._analyzers, analyze_in_worker, item)
+        assert self._analysis is not None and self._writing is not None
+        analyzed = await self._analysis.run(item)
         if analyzed is None:
             return ProcessedArticle(error="the article worker process died")
         if isinstance(analyzed, ProcessedArticle):
             return analyzed
-        written = await _run(self._writer, write_in_worker, analyzed)
+        written = await self._writing.run(analyzed)
         return written if written is not None else ProcessedArticle(error="the article writer process died")
 
     def close_spider(self) -> None:
@@ -142,9 +151,58 @@ class MonitorPipeline:
                 executor.shutdown(wait=True, cancel_futures=True)
 
 
-async def _run(executor: ProcessPoolExecutor, function: Callable[[Any], _Result], argument: Any) -> _Result | None:
-    """`function(argument)` in the pool; None when the pool's process died."""
-    try:
-        return await asyncio.wrap_future(executor.submit(function, argument))
-    except BrokenProcessPool:
-        return None
+class _Batches:
+    """Runs `function` (a list of arguments -> a list of results, in order) in a pool on batches of the
+    arguments that callers of `run` hand in: a batch leaves when `size` are waiting, or BATCH_WAIT seconds
+    after its first came. `run` gives one argument's result, None when the pool's process died."""
+
+    def __init__(self, executor: ProcessPoolExecutor, function: Callable[[list[Any]], list[Any]], size: int) -> None:
+        self.executor = executor
+        self.function = function
+        self.size = size
+        self._waiting: list[tuple[Any, asyncio.Future[Any]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def run(self, argument: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[Any] = loop.create_future()
+        self._waiting.append((argument, result))
+        if len(self._waiting) >= self.size:
+            self._send()
+        elif self._timer is None:
+            self._timer = loop.call_later(BATCH_WAIT, self._send)
+        return await result
+
+    def _send(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._waiting = self._waiting, []
+        if not batch:
+            return
+        try:
+            done = asyncio.wrap_future(self.executor.submit(self.function, [argument for argument, _ in batch]))
+        except (BrokenProcessPool, RuntimeError):  # the pool died, or is shut down
+            self._settle(batch, None, died=True)
+            return
+        done.add_done_callback(lambda finished: self._finished(batch, finished))
+
+    def _finished(self, batch: list[tuple[Any, asyncio.Future[Any]]], finished: asyncio.Future[Any]) -> None:
+        if finished.cancelled():
+            self._settle(batch, None, died=True)
+            return
+        error = finished.exception()
+        if isinstance(error, BrokenProcessPool):
+            self._settle(batch, None, died=True)
+        elif error is not None:
+            for _, waiting in batch:
+                if not waiting.done():
+                    waiting.set_exception(error)
+        else:
+            self._settle(batch, finished.result())
+
+    @staticmethod
+    def _settle(batch: list[tuple[Any, asyncio.Future[Any]]], results: list[Any] | None, *, died: bool = False) -> None:
+        for position, (_, waiting) in enumerate(batch):
+            if not waiting.done():
+                waiting.set_result(None if died or results is None else results[position])

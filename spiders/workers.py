@@ -8,6 +8,7 @@ crawl process. No Scrapy here: a worker process only imports what its work needs
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -94,13 +95,46 @@ class PageAnalyzer:
             return ProcessedArticle(error=f"analysis failed: {error_line(exc, with_type=True, limit=200)}")
         return NOT_ON_TOPIC if analyzed is None else analyzed
 
+    def analyze_many(self, items: Sequence[FetchedArticle]) -> list[AnalyzedArticle | ProcessedArticle]:
+        """`analyze` for each page, in order, the claims of all of them matched together (the sentence
+        encoders then run in batches across the pages, not page by page). Should matching the batch fail,
+        each page is analyzed on its own, so the failure is reported for its page only."""
+        extracted = [self.extract(item) for item in items]
+        articles = [article for article in extracted if isinstance(article, IncomingArticle)]
+        try:
+            analyzed = iter(self.analyzer.analyze_many(articles))
+        except Exception:
+            logger.exception("analysing %d pages together failed; analysing them one by one", len(articles))
+            return [self.analyze(item) for item in items]
+        results: list[AnalyzedArticle | ProcessedArticle] = []
+        for article in extracted:
+            if isinstance(article, ProcessedArticle):
+                results.append(article)
+            else:
+                found = next(analyzed)
+                results.append(NOT_ON_TOPIC if found is None else found)
+        return results
+
 
 def write_article(writer: ArticleWriter, analyzed: AnalyzedArticle) -> ProcessedArticle:
+    return write_articles(writer, [analyzed])[0]
+
+
+def write_articles(writer: ArticleWriter, batch: Sequence[AnalyzedArticle]) -> list[ProcessedArticle]:
+    """Store a batch of analyzed articles in one transaction (`ArticleWriter.write_many`); an article that
+    cannot be stored is rolled back and reported in its place (the next run retries it)."""
     try:
-        return ProcessedArticle(result=writer.write(analyzed))
-    except Exception as exc:  # the article is rolled back and reported; the next run retries it
-        logger.exception("storing failed for %s", analyzed.article.url)
-        return ProcessedArticle(error=f"storing failed: {error_line(exc, with_type=True, limit=200)}")
+        results = writer.write_many(batch)
+    except Exception as exc:
+        results = [exc] * len(batch)
+    processed = []
+    for analyzed, result in zip(batch, results, strict=True):
+        if isinstance(result, Exception):
+            logger.error("storing failed for %s: %s", analyzed.article.url, error_line(result, with_type=True))
+            processed.append(ProcessedArticle(error=f"storing failed: {error_line(result, with_type=True, limit=200)}"))
+        else:
+            processed.append(ProcessedArticle(result=result))
+    return processed
 
 
 class ArticleProcessor:
@@ -145,6 +179,12 @@ def analyze_in_worker(item: FetchedArticle) -> AnalyzedArticle | ProcessedArticl
     return _page_analyzer.analyze(item)
 
 
+def analyze_batch_in_worker(items: list[FetchedArticle]) -> list[AnalyzedArticle | ProcessedArticle]:
+    """The pages a worker has in hand, analyzed together (`PageAnalyzer.analyze_many`)."""
+    assert _page_analyzer is not None, "analyzer started without its initializer"
+    return _page_analyzer.analyze_many(items)
+
+
 def start_writer(job: CrawlJob) -> None:
     global _article_writer, _open_while_writing
     die_with_parent()
@@ -160,6 +200,12 @@ def start_writer(job: CrawlJob) -> None:
 def write_in_worker(analyzed: AnalyzedArticle) -> ProcessedArticle:
     assert _article_writer is not None, "writer started without its initializer"
     return write_article(_article_writer, analyzed)
+
+
+def write_batch_in_worker(batch: list[AnalyzedArticle]) -> list[ProcessedArticle]:
+    """A batch of analyzed articles stored in one transaction (`write_articles`)."""
+    assert _article_writer is not None, "writer started without its initializer"
+    return write_articles(_article_writer, batch)
 
 
 def ready() -> None:

@@ -9,12 +9,21 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import pytest
-from newssite.content import ALL_PAGES, EN_TROOPS, OFF_TOPIC, SYNDICATED_COPY, render_article
+from newssite.content import (
+    ALL_PAGES,
+    EN_SITEMAP_ONLY,
+    EN_TROOPS,
+    OFF_TOPIC,
+    RU_ARTICLE,
+    SYNDICATED_COPY,
+    render_article,
+)
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -198,6 +207,62 @@ def test_the_ingestor_and_the_analyzer_writer_pair_store_the_same(prepared: Engi
         via_ingestor.claims,
         via_ingestor.verdicts,
     )
+
+
+def test_articles_analyzed_together_get_what_each_gets_alone(prepared: Engine) -> None:
+    analyzer = ArticleAnalyzer.from_database(prepared)
+    articles = [_incoming(EN_TROOPS), _incoming(OFF_TOPIC), _incoming(EN_SITEMAP_ONLY), _incoming(RU_ARTICLE)]
+    together = analyzer.analyze_many(articles)
+    alone = [analyzer.analyze(article) for article in articles]
+    assert together[1] is None and alone[1] is None
+    assert together == alone
+
+
+def test_a_batch_is_written_in_one_transaction_with_copies_inside_it_linked(prepared: Engine) -> None:
+    analyzer = ArticleAnalyzer.from_database(prepared)
+    original, copy, again, other = analyzer.analyze_many(
+        [_incoming(EN_TROOPS), _incoming(SYNDICATED_COPY), _incoming(EN_TROOPS), _incoming(EN_SITEMAP_ONLY)]
+    )
+    assert original is not None and copy is not None and again is not None and other is not None
+    writer = ArticleWriter.for_crawl_run(prepared)
+    results = writer.write_many([original, copy, again, other])
+    assert not [result for result in results if isinstance(result, Exception)]
+    stored, linked, seen, second = results
+    assert not isinstance(stored, Exception) and not isinstance(linked, Exception)
+    assert not isinstance(seen, Exception) and not isinstance(second, Exception)
+    assert stored.outcome is IngestOutcome.new and stored.verdicts
+    assert (linked.outcome, linked.duplicate_of_id) == (IngestOutcome.duplicate, stored.article_id)
+    assert seen.outcome is IngestOutcome.already_seen
+    assert second.outcome is IngestOutcome.new
+    assert _count(prepared, Article) == 3
+    assert _count(prepared, Claim) == len(original.claims) + len(other.claims)
+    # The next batch finds the copy's original among the writer's sketches, now committed.
+    later = writer.write_many([replace(copy, article=replace(copy.article, canonical_url=SITE + "/wire/2"))])
+    assert not isinstance(later[0], Exception)
+    assert (later[0].outcome, later[0].duplicate_of_id) == (IngestOutcome.duplicate, stored.article_id)
+
+
+def test_an_article_that_cannot_be_stored_costs_only_itself(prepared: Engine) -> None:
+    analyzer = ArticleAnalyzer.from_database(prepared)
+    first, second = analyzer.analyze_many([_incoming(EN_TROOPS), _incoming(EN_SITEMAP_ONLY)])
+    assert first is not None and second is not None
+    calls: list[int] = []
+
+    def outbox(session: Session, matches: Sequence[Match], crawl_run_id: int | None) -> None:
+        calls.append(len(matches))
+        if len(calls) % 2 == 0:  # the second article's hook: in the batch, then on its own
+            raise RuntimeError("the outbox is broken")
+
+    writer = ArticleWriter.for_crawl_run(prepared, on_matches=outbox)
+    results = writer.write_many([first, second])
+    # The batch was rolled back and written again one by one: the first article stored, the second not.
+    assert len(calls) == 4
+    assert not isinstance(results[0], Exception) and results[0].outcome is IngestOutcome.new
+    assert isinstance(results[1], RuntimeError)
+    with Session(prepared) as session:
+        urls = set(session.exec(select(Article.canonical_url)))
+    assert urls == {_incoming(EN_TROOPS).canonical_url}
+    assert _count(prepared, Claim) == len(first.claims)
 
 
 # -- dying with the parent -------------------------------------------------------------------------------

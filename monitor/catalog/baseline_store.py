@@ -1,10 +1,11 @@
-"""The baseline in the database: loading the bundled corpus, adding articles and claim lists, and the claims as
-the matcher sees them (`baseline_refs`); the listings are read queries, in `monitor.catalog.queries`."""
+"""The baseline in the database: loading the bundled corpus, adding articles and claim lists, the claims as
+the matcher sees them (`baseline_refs`) and their sentence vectors, computed once when the baseline is added
+(`encode_baseline_vectors`); the listings are read queries, in `monitor.catalog.queries`."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +17,8 @@ from baseline.claims_file import ImportedClaim
 from baseline.loader import ArticleText, CorpusArticle, load_corpus
 from monitor.catalog.queries import baseline_claims
 from monitor.errors import DuplicateError, InputError, NotFoundError
-from monitor.matching import BaselineClaimRef
+from monitor.matching import BaselineClaimRef, Encoders
+from monitor.matching.index import encode_baseline
 from monitor.storage.models import BaselineArticle, BaselineClaim, Match
 from monitor.text.claims import extract_claims
 
@@ -182,3 +184,18 @@ def baseline_refs(session: Session) -> list[BaselineClaimRef]:
             )
         )
     return refs
+
+
+def encode_baseline_vectors(
+    session: Session,
+    *,
+    encoders: Encoders | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """Compute and keep the sentence vectors of the whole baseline for the encoders its index uses
+    (`encoders`, default: those installed), so that no crawl, check or service start encodes a baseline
+    claim: run after adding to the baseline. Only claims without kept vectors are encoded (a new claim, a
+    new model version). `progress(encoder name, done, to_do)` as it goes. Returns the number encoded per
+    encoder."""
+    texts = [ref.text for ref in baseline_refs(session)]
+    return encode_baseline(texts, Encoders.installed() if encoders is None else encoders, progress=progress)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +13,12 @@ import click
 
 from baseline.claims_file import read_claims_file
 from baseline.loader import read_article
-from monitor.catalog.baseline_store import add_baseline_article, add_claims_list, remove_baseline_article
+from monitor.catalog.baseline_store import (
+    add_baseline_article,
+    add_claims_list,
+    encode_baseline_vectors,
+    remove_baseline_article,
+)
 from monitor.catalog.queries import baseline_claims, list_baseline_articles
 from monitor.catalog.sources import clean_url
 from monitor.cli.context import CliContext
@@ -22,6 +29,9 @@ from monitor.storage.models import utcnow
 
 pass_cli = click.make_pass_decorator(CliContext)
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# From this many claims to encode, the sentence encoders' progress is shown (with a time estimate): below
+# it, encoding takes a few seconds at most.
+PROGRESS_FROM = 200
 
 
 @click.group()
@@ -72,6 +82,7 @@ def add(
         with cli.session() as session:
             article, count = add_claims_list(session, claims=claims, source=claims_file, title=title)
         click.echo(f"Added {count} claims as baseline {article.title!r} (id {article.id}).")
+        _encode_vectors(cli)
         return
     assert path_or_url is not None
     if _looks_like_url(path_or_url):
@@ -84,6 +95,61 @@ def add(
             session, article=text, source=path_or_url, title=title, outlet=outlet, published=published_day
         )
     click.echo(f"Added {article.title!r} with {count} claims (id {article.id}).")
+    _encode_vectors(cli)
+
+
+def _encode_vectors(cli: CliContext) -> None:
+    """The baseline's sentence vectors, computed now, once (kept on disk per model), so that matching never
+    encodes a baseline claim; a large import shows its progress and the time left on stderr."""
+    with _progress_display() as progress, cli.session() as session:
+        encoded = encode_baseline_vectors(session, progress=progress)
+    for name, count in encoded.items():
+        if count:
+            click.echo(f"Encoded {count} baseline claims with {name} (kept for every later match).")
+
+
+@contextmanager
+def _progress_display() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback for `encode_baseline_vectors`: a Rich progress bar with the time remaining on
+    stderr, shown once there are at least PROGRESS_FROM claims to encode."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    display = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+        console=Console(file=sys.stderr),
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def advance(name: str, done: int, total: int) -> None:
+        if total < PROGRESS_FROM:
+            return
+        if name not in tasks:
+            click.echo(f"Encoding {total} baseline claims with {name}, once (kept for every later match):", err=True)
+            if not tasks:
+                display.start()
+            tasks[name] = display.add_task(name, total=total)
+        display.update(tasks[name], completed=done)
+
+    try:
+        yield advance
+    finally:
+        if tasks:
+            display.stop()
 
 
 @baseline.command("list")

@@ -81,12 +81,37 @@ class ArticleAnalyzer:
             return None
         return self.with_claims(AnalyzedArticle(article, terms, TextFingerprint.of(article.text)))
 
-    def with_claims(self, analyzed: AnalyzedArticle) -> AnalyzedArticle:
-        claims = tuple(extract_claims(analyzed.article.text))
-        return replace(analyzed, claims=claims, matches=self.match_claims(claims))
+    def analyze_many(self, articles: Sequence[IncomingArticle]) -> list[AnalyzedArticle | None]:
+        """`analyze` for each article, in order, their claims matched together: the sentence encoders run
+        in batches across all the articles, not article by article."""
+        found: list[AnalyzedArticle | None] = []
+        for article in articles:
+            terms = self.watch_terms_in(article)
+            found.append(AnalyzedArticle(article, terms, TextFingerprint.of(article.text)) if terms else None)
+        on_topic = [analyzed for analyzed in found if analyzed is not None]
+        claimed = iter(self.with_claims_many(on_topic))
+        return [None if analyzed is None else next(claimed) for analyzed in found]
 
-    def match_claims(self, claims: Sequence[str]) -> tuple[MatchResult | None, ...]:
-        """The matcher's result per claim, None for a claim it could only answer "none" for.
+    def with_claims(self, analyzed: AnalyzedArticle) -> AnalyzedArticle:
+        return self.with_claims_many([analyzed])[0]
+
+    def with_claims_many(self, batch: Sequence[AnalyzedArticle]) -> list[AnalyzedArticle]:
+        """Each article with its claims and their matches, the claims of all of them matched in one call."""
+        claim_lists = [tuple(extract_claims(analyzed.article.text)) for analyzed in batch]
+        flat = [claim for claims in claim_lists for claim in claims]
+        # The sentence before each claim in its own article, for a claim whose subject is a pronoun.
+        contexts = [claims[i - 1] if i else None for claims in claim_lists for i in range(len(claims))]
+        matches = iter(self.match_claims(flat, contexts=contexts))
+        return [
+            replace(analyzed, claims=claims, matches=tuple(next(matches) for _ in claims))
+            for analyzed, claims in zip(batch, claim_lists, strict=True)
+        ]
+
+    def match_claims(
+        self, claims: Sequence[str], *, contexts: Sequence[str | None] | None = None
+    ) -> tuple[MatchResult | None, ...]:
+        """The matcher's result per claim, None for a claim it could only answer "none" for. `contexts`:
+        the sentence before each claim in its article (default: the claim before it in `claims`).
 
         A claim that shares no term with any baseline claim has no lexical candidate; matching it anyway
         would run the most expensive stages (sentence encoding, a dense scan) to conclude that, since
@@ -94,6 +119,8 @@ class ArticleAnalyzer:
         so it can batch them.
         """
         index = self.claim_matcher.index
+        if contexts is None:
+            contexts = [claims[i - 1] if i else None for i in range(len(claims))]
         analyses = [analyze_claim(claim, index.lexicon) for claim in claims]
         # A Russian, Ukrainian or Belarusian claim may share no word with the English baseline and still
         # speak to it: the multilingual encoder judges it.
@@ -110,7 +137,7 @@ class ArticleAnalyzer:
                 top_k=self.top_k,
                 analyses=[analyses[i] for i in retrievable],
                 # The sentence before each claim, for one whose subject is a pronoun (see `names_nothing`).
-                contexts=[claims[i - 1] if i else None for i in retrievable],
+                contexts=[contexts[i] for i in retrievable],
             )
             for position, result in zip(retrievable, found, strict=True):
                 results[position] = result

@@ -1,7 +1,9 @@
-"""Storage: seen URLs, copies, and new articles with their claims and matches, one transaction each."""
+"""Storage: seen URLs, copies, and new articles with their claims and matches: one transaction each, or a
+batch of articles in one transaction (`write_many`, the crawl's writer process)."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from monitor.ingest.model import IncomingArticle, IngestOutcome, IngestResult, M
 from monitor.matching import MatchResult
 from monitor.storage.engine import session_scope
 from monitor.storage.models import Article, Claim, Match, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,9 +82,18 @@ class ArticleWriter:
     def find_stored(self, article: IncomingArticle, fingerprint: TextFingerprint) -> StoredCopy | None:
         """The stored article with the same canonical URL or copied text, else None (the article is new)."""
         with session_scope(self.engine) as session:
-            if _stored_id(session, article.canonical_url) is not None:
-                return StoredCopy(IngestOutcome.already_seen)
-            original_id = self._copy_of(session, article.text, fingerprint)
+            return self._find_in(session, article, fingerprint)
+
+    def _find_in(
+        self,
+        session: Session,
+        article: IncomingArticle,
+        fingerprint: TextFingerprint,
+        also: NearDuplicateIndex | None = None,
+    ) -> StoredCopy | None:
+        if _stored_id(session, article.canonical_url) is not None:
+            return StoredCopy(IngestOutcome.already_seen)
+        original_id = self._copy_of(session, article.text, fingerprint, also)
         return None if original_id is None else StoredCopy(IngestOutcome.duplicate, original_id)
 
     def write(self, analyzed: AnalyzedArticle) -> IngestResult:
@@ -90,38 +103,86 @@ class ArticleWriter:
         """
         return self.store(analyzed, self.find_stored(analyzed.article, analyzed.fingerprint))
 
+    def write_many(self, batch: Sequence[AnalyzedArticle]) -> list[IngestResult | Exception]:
+        """`write` for each article, in order, all in one transaction: one connection and one commit for
+        the batch instead of two connections and a commit per article. Each article is still stored whole
+        or not at all: when anything in the batch fails, the whole transaction is rolled back and every
+        article of it written on its own (`write`), so an error costs its own article only, and is
+        returned in its place."""
+        if len(batch) > 1:
+            try:
+                return list(self._write_together(batch))
+            except Exception as exc:
+                logger.info("writing %d articles together failed (%s); writing them one by one", len(batch), exc)
+        results: list[IngestResult | Exception] = []
+        for analyzed in batch:
+            try:
+                results.append(self.write(analyzed))
+            except Exception as exc:  # rolled back; reported in the article's place
+                results.append(exc)
+        return results
+
+    def _write_together(self, batch: Sequence[AnalyzedArticle]) -> list[IngestResult]:
+        # Articles stored earlier in the batch are found as copies too, but enter `self.duplicates` only
+        # once the batch is committed (a rolled-back batch must leave no trace there).
+        fresh = NearDuplicateIndex(threshold=self.duplicates.threshold, sketch_size=self.duplicates.sketch_size)
+        added: list[tuple[int, str, frozenset[int]]] = []
+        results: list[IngestResult] = []
+        with session_scope(self.engine) as session:
+            for analyzed in batch:
+                stored = self._find_in(session, analyzed.article, analyzed.fingerprint, fresh)
+                result = self._store_in(session, analyzed, stored)
+                if result.outcome is IngestOutcome.new and result.article_id is not None:
+                    fresh.add(result.article_id, analyzed.article.text, sketch=analyzed.fingerprint.sketch)
+                    added.append((result.article_id, analyzed.article.text, analyzed.fingerprint.sketch))
+                results.append(result)
+        for article_id, text, sketch in added:
+            self.duplicates.add(article_id, text, sketch=sketch)
+        return results
+
     def store(self, analyzed: AnalyzedArticle, stored: StoredCopy | None) -> IngestResult:
         """`write`, with what `find_stored` just said about the article."""
+        terms = analyzed.watch_terms
         if stored is not None and stored.outcome is IngestOutcome.already_seen:
-            return IngestResult(IngestOutcome.already_seen, watch_terms=analyzed.watch_terms)
-        duplicate_of_id = stored.original_id if stored is not None else None
-        article, terms = analyzed.article, analyzed.watch_terms
+            return IngestResult(IngestOutcome.already_seen, watch_terms=terms)
         try:
             with session_scope(self.engine) as session:
                 # Checked again inside the writing transaction: another crawl may have stored it meanwhile.
-                if _stored_id(session, article.canonical_url) is not None:
+                if _stored_id(session, analyzed.article.canonical_url) is not None:
                     return IngestResult(IngestOutcome.already_seen, watch_terms=terms)
-                row = self._article_row(article, terms, analyzed.fingerprint.digest, duplicate_of_id)
-                session.add(row)
-                session.flush()
-                assert row.id is not None
-                matches: list[Match] = []
-                if duplicate_of_id is None:
-                    matches = self._store_claims(session, row.id, analyzed.claims, analyzed.matches)
-                if matches and self.on_matches is not None:
-                    self.on_matches(session, matches, self.crawl_run_id)
+                result = self._store_in(session, analyzed, stored)
         except IntegrityError:
             # The unique canonical URL lost a race with a concurrent crawl: that copy is the stored one.
             return IngestResult(IngestOutcome.already_seen, watch_terms=terms)
+        if result.outcome is IngestOutcome.new and result.article_id is not None:
+            self.duplicates.add(result.article_id, analyzed.article.text, sketch=analyzed.fingerprint.sketch)
+        return result
+
+    def _store_in(self, session: Session, analyzed: AnalyzedArticle, stored: StoredCopy | None) -> IngestResult:
+        """Add the article (new, or a linked copy of `stored`) with its claims and matches to `session` and
+        call the hook there; the caller commits."""
+        article, terms = analyzed.article, analyzed.watch_terms
+        if stored is not None and stored.outcome is IngestOutcome.already_seen:
+            return IngestResult(IngestOutcome.already_seen, watch_terms=terms)
+        duplicate_of_id = stored.original_id if stored is not None else None
+        row = self._article_row(article, terms, analyzed.fingerprint.digest, duplicate_of_id)
+        session.add(row)
+        session.flush()
+        assert row.id is not None
         if duplicate_of_id is not None:
             return IngestResult(IngestOutcome.duplicate, row.id, duplicate_of_id, terms)
-        self.duplicates.add(row.id, article.text, sketch=analyzed.fingerprint.sketch)
+        matches = self._store_claims(session, row.id, analyzed.claims, analyzed.matches)
+        if matches and self.on_matches is not None:
+            self.on_matches(session, matches, self.crawl_run_id)
         return IngestResult(
             IngestOutcome.new, row.id, None, terms, len(analyzed.claims), dict(Counter(m.verdict for m in matches))
         )
 
-    def _copy_of(self, session: Session, text: str, fingerprint: TextFingerprint) -> int | None:
-        """The id of the stored original this text copies (same words, or near-identical), else None."""
+    def _copy_of(
+        self, session: Session, text: str, fingerprint: TextFingerprint, also: NearDuplicateIndex | None = None
+    ) -> int | None:
+        """The id of the stored original this text copies (same words, or near-identical), else None.
+        `also`: sketches of articles stored in this transaction, not yet in `self.duplicates`."""
         same = session.exec(
             select(Article.id)
             .where(Article.content_hash == fingerprint.digest, col(Article.duplicate_of_id).is_(None))
@@ -129,7 +190,10 @@ class ArticleWriter:
         ).first()
         if same is not None:
             return same
-        for candidate_id in self.duplicates.candidates(text, sketch=fingerprint.sketch):
+        candidates = self.duplicates.candidates(text, sketch=fingerprint.sketch)
+        if also is not None:
+            candidates += also.candidates(text, sketch=fingerprint.sketch)
+        for candidate_id in candidates:
             stored = session.get(Article, candidate_id)
             if stored is not None and shingle_similarity(stored.text, text) >= self.duplicates.threshold:
                 return candidate_id

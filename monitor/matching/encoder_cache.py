@@ -21,7 +21,7 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -91,29 +91,45 @@ class VectorStore:
     def _key(self, text: str) -> bytes:
         return hashlib.blake2b(f"{self.model_key}\0{text}".encode(), digest_size=20).digest()
 
+    def _stored(self, keys: Sequence[bytes]) -> Iterator[tuple[bytes, bytes]]:
+        """(key, vector bytes) for each of `keys` stored with a vector of the right size; none when the
+        store cannot be read."""
+        try:
+            connection = self._connect()
+            try:
+                # SQLite caps bound parameters per statement (32,766 in current builds); stay well below.
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    query = f"SELECT key, vector FROM vectors WHERE key IN ({marks})"
+                    for key, blob in connection.execute(query, chunk):
+                        if len(blob) == 4 * self.dimensions:
+                            yield bytes(key), blob
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            LOG.debug("cannot read stored sentence vectors from %s: %s", self.path, exc)
+
     def get_many(self, texts: Sequence[str]) -> dict[str, Matrix]:
         """The stored vectors of those of `texts` that have one."""
         if not self.usable or not texts:
             return {}
         keys = {self._key(text): text for text in texts}
-        found: dict[str, Matrix] = {}
-        try:
-            connection = self._connect()
-            try:
-                ordered = list(keys)
-                # SQLite caps bound parameters per statement (32,766 in current builds); stay well below.
-                for start in range(0, len(ordered), 500):
-                    chunk = ordered[start : start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    query = f"SELECT key, vector FROM vectors WHERE key IN ({marks})"
-                    for key, blob in connection.execute(query, chunk):
-                        vector = np.frombuffer(blob, dtype=np.float32)
-                        if vector.shape == (self.dimensions,):
-                            found[keys[bytes(key)]] = vector
-            finally:
-                connection.close()
-        except sqlite3.Error as exc:
-            LOG.debug("cannot read stored sentence vectors from %s: %s", self.path, exc)
+        return {keys[key]: np.frombuffer(blob, dtype=np.float32) for key, blob in self._stored(list(keys))}
+
+    def get_into(self, texts: Sequence[str], out: Matrix) -> npt.NDArray[np.bool_]:
+        """Copy the stored vectors of `texts` into the rows of `out` (len(texts), dimensions); return which
+        rows were found. For a whole baseline at once: rows go straight into the caller's matrix, with
+        no vector object per text (100,000 of those would double the memory the matrix takes)."""
+        found = np.zeros(len(texts), dtype=bool)
+        if not self.usable or not texts:
+            return found
+        rows: dict[bytes, list[int]] = {}
+        for row, text in enumerate(texts):
+            rows.setdefault(self._key(text), []).append(row)
+        for key, blob in self._stored(list(rows)):
+            out[rows[key]] = np.frombuffer(blob, dtype=np.float32)
+            found[rows[key]] = True
         return found
 
     def put_many(self, items: Iterable[tuple[str, Matrix]]) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,16 @@ import numpy.typing as npt
 from monitor.matching.encoder_cache import VectorStore
 
 Matrix = npt.NDArray[np.float32]
+
+# Texts encoded per step of `encode_kept`: each step's vectors are kept on disk before the next begins, so
+# an interrupted import of a large baseline resumes where it stopped, and progress is shown as it goes.
+KEPT_CHUNK = 256
+
+# Texts looked up at a time by `missing_kept` (its scratch matrix: 15 MB, whatever the baseline's size).
+KEPT_PROBE = 10_000
+
+# Progress of `encode_kept`: (texts encoded so far, texts to encode).
+Progress = Callable[[int, int], None]
 
 # Encoded texts kept per encoder in memory: new claims repeat (syndicated copies, re-checks) and baseline
 # claims are re-scored for every query that retrieves them.
@@ -77,6 +87,51 @@ class CachedEncoder:
             if keep and self._store is not None:
                 self._store.put_many(zip(fresh, vectors, strict=True))
         return result
+
+    def missing_kept(self, texts: Sequence[str]) -> int:
+        """How many distinct texts of `texts` have no kept vector (what `encode_kept` would encode)."""
+        if self._store is None:
+            return len(set(texts))
+        missing: set[str] = set()
+        probe = np.zeros((min(len(texts), KEPT_PROBE), self.dimensions), dtype=np.float32)
+        for start in range(0, len(texts), KEPT_PROBE):
+            part = texts[start : start + KEPT_PROBE]
+            found = self._store.get_into(part, probe[: len(part)])
+            missing.update(text for text, kept in zip(part, found, strict=True) if not kept)
+        return len(missing)
+
+    def encode_kept(self, texts: Sequence[str], *, progress: Progress | None = None) -> Matrix:
+        """`encode(texts, keep=True)` for a whole baseline: its claims' vectors, read from the vector store
+        where kept, the others encoded (KEPT_CHUNK at a time, each chunk kept on disk before the next)
+        and `progress(done, to_do)` called after each chunk. With a vector store nothing goes into the
+        memory cache (the caller holds the matrix, which is that cache); without one, the memory cache is
+        all there is to spare the next index of the same claims an encoding."""
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        found = self._store.get_into(texts, out) if self._store is not None else np.zeros(len(texts), bool)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for row, text in enumerate(texts):
+                if found[row]:
+                    continue
+                cached = self._cache.get(text)
+                if cached is None:
+                    missing.setdefault(text, []).append(row)
+                else:
+                    out[row] = cached
+        pending = list(missing)
+        for start in range(0, len(pending), KEPT_CHUNK):
+            chunk = pending[start : start + KEPT_CHUNK]
+            vectors = self._encode_uncached(chunk)
+            for text, vector in zip(chunk, vectors, strict=True):
+                out[missing[text]] = vector
+            if self._store is not None:
+                self._store.put_many(zip(chunk, vectors, strict=True))
+            else:
+                for text, vector in zip(chunk, vectors, strict=True):
+                    self._remember(text, vector)
+            if progress is not None:
+                progress(start + len(chunk), len(pending))
+        return out
 
     def _remember(self, text: str, vector: Matrix) -> None:
         with self._lock:

@@ -12,10 +12,13 @@ retrieval score) and the IDF mass two texts share, from which `scoring` builds i
 counts claims, not units, so a term is not made commoner by also sitting in a clause of the same claim.
 
 Dense similarity (optional) is per claim, one matrix per sentence encoder the caller passes in
-(`encoders.Encoders`: the multilingual e5 and the English MiniLM), computed at build time for a baseline
-of up to `EAGER_ENCODE_LIMIT` claims and lazily (only for the candidates a query retrieves, then cached)
-beyond it, up to `DENSE_MAX_CLAIMS`; WordLlama's static vectors (`semantic`) stand in where no encoder is
-installed or the baseline is larger.
+(`encoders.Encoders`: the multilingual e5 and the English MiniLM). Every baseline claim's vectors are in
+the matrix from the moment the index is built: computed once, when the baseline is added (`encode_baseline`,
+which `monitor baseline add` runs with a progress display) or when the model changes, kept on disk by the
+encoder (`encoder_cache.VectorStore`), and read back by every later index. Matching never encodes a
+baseline claim. Up to `EAGER_ENCODE_LIMIT` claims a dense scan of all of them proposes candidates too;
+beyond it dense similarity re-scores the candidates retrieval found, up to `DENSE_MAX_CLAIMS`. WordLlama's
+static vectors (`semantic`) stand in where no encoder is installed or the baseline is larger.
 """
 
 from __future__ import annotations
@@ -23,13 +26,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 import numpy.typing as npt
 
 from monitor.matching.clauses import split_clauses
-from monitor.matching.encoders import NO_ENCODERS, CachedEncoder, Encoders
+from monitor.matching.encoders import NO_ENCODERS, CachedEncoder, Encoders, Progress
 from monitor.matching.lexicon import Lexicon, default_lexicon
 from monitor.matching.model import BaselineClaimRef
 from monitor.matching.normalize import ClaimAnalysis, analyze_claim, is_figure_term
@@ -44,17 +47,20 @@ BM25_K1 = 1.2
 BM25_B = 0.5
 # A figure shares less than a word: two claims about different numbers of troops are still related.
 FIGURE_WEIGHT = 0.5
-# Up to this many claims, every claim is encoded when the index is built (a dense scan then proposes
-# candidates too); beyond it, claims are encoded only when a query retrieves them lexically, then cached.
-# Encoding costs about 7 ms a sentence on a laptop-class CPU: 500 claims is a few seconds at most.
+# Up to this many claims, both encoders are used and a dense scan of every claim proposes candidates too;
+# beyond it, only the English encoder re-scores the candidates retrieval proposes (the cheap signals pick
+# them), as `ClaimMatcher` does for a baseline that is not `fully_encoded`. (The name is from when larger
+# baselines were encoded lazily, while matching; their vectors are now all computed with the baseline.)
 EAGER_ENCODE_LIMIT = 500
 # A baseline term in at least this share of its claims (and in at least BEAT_MIN_CLAIMS of them) is part
 # of the beat's common vocabulary, like the lexicon's [beat] words: no evidence of a match by itself.
 BEAT_SHARE = 0.10
 BEAT_MIN_CLAIMS = 5
-# Beyond this many claims the sentence encoder is not used (the static vectors stand in, if installed):
-# per-query encoding of candidates would dominate matching time.
-DENSE_MAX_CLAIMS = 50_000
+# Beyond this many claims the sentence encoder is not used (the static vectors stand in, if installed).
+# With the baseline's vectors computed once, a query costs its own encoding and a gather of its
+# candidates' rows, whatever the size; the limit is memory: 1.5 KB a claim (100,000 claims: 154 MB, in
+# every process that matches), and the one-off encoding, about 8 ms a claim on one core.
+DENSE_MAX_CLAIMS = 200_000
 
 
 # A new claim's sentence vector per encoder role ("multilingual", "english"); a role is missing where its
@@ -63,35 +69,55 @@ QueryVectors = dict[str, FloatArray]
 
 
 class DenseVectors:
-    """One encoder's unit vectors of the baseline claims: all of them at build time (`eager`), or each
-    the first time a query retrieves it. Cached on disk by the encoder (`encode(keep=True)`)."""
+    """One encoder's unit vectors of every baseline claim, computed when the index is built: read from the
+    encoder's vector store, and the claims it has none for (a new baseline, a new model) encoded then and
+    kept there (`CachedEncoder.encode_kept`). `scan`: whether a dense scan over all of them proposes
+    candidates (a small baseline) or they only re-score the candidates retrieval found."""
 
-    def __init__(self, encoder: CachedEncoder, texts: Sequence[str], *, eager: bool) -> None:
+    def __init__(
+        self, encoder: CachedEncoder, texts: Sequence[str], *, scan: bool, progress: Progress | None = None
+    ) -> None:
         self.encoder = encoder
-        self._texts = texts
-        self.matrix: FloatArray = np.zeros((len(texts), encoder.dimensions), dtype=np.float32)
-        self._encoded = np.zeros(len(texts), dtype=bool)
-        if eager:
-            self.ensure(np.arange(len(texts), dtype=np.int32))
+        self.scan = scan
+        self.matrix: FloatArray = encoder.encode_kept(texts, progress=progress)
 
     @property
     def fully_encoded(self) -> bool:
-        return bool(self._encoded.all())
-
-    def ensure(self, docs: IntArray) -> None:
-        """Encode the claims `docs` that are not encoded yet."""
-        missing = docs[~self._encoded[docs]]
-        if len(missing):
-            missing = np.unique(missing)
-            self.matrix[missing] = self.encoder.encode([self._texts[int(doc)] for doc in missing], keep=True)
-            self._encoded[missing] = True
+        return self.scan
 
     def similarities(self, vector: FloatArray, docs: IntArray | None = None) -> FloatArray:
-        """Cosine of the claims `docs` (default: all) to a query vector, encoding any not yet encoded."""
-        if docs is None:
-            docs = np.arange(len(self._texts), dtype=np.int32)
-        self.ensure(docs)
-        return self.matrix[docs] @ vector
+        """Cosine of the claims `docs` (default: all) to a query vector."""
+        return (self.matrix if docs is None else self.matrix[docs]) @ vector
+
+
+def dense_encoders(claims: int, encoders: Encoders) -> Encoders:
+    """The encoders an index of `claims` baseline claims uses out of `encoders` (see `BaselineIndex.build`)."""
+    if claims > DENSE_MAX_CLAIMS:
+        return NO_ENCODERS
+    if claims > EAGER_ENCODE_LIMIT and encoders.english is not None:
+        # For a large baseline only the English encoder (a quarter of e5's cost) re-scores candidates: a
+        # large baseline then matches English claims (as fitted and measured on CheckThat!).
+        return Encoders(english=encoders.english)
+    return encoders
+
+
+def encode_baseline(
+    texts: Sequence[str], encoders: Encoders, *, progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, int]:
+    """Compute and keep the vectors of baseline claims `texts` (the whole baseline) for the encoders an
+    index of them uses, so that building it later only reads them: run when a baseline is added.
+    `progress(encoder name, done, to_do)` after each chunk. Returns how many texts each encoder encoded
+    (0 where every vector was kept already)."""
+    done: dict[str, int] = {}
+    used = dense_encoders(len(texts), encoders)
+    for encoder in (used.multilingual, used.english):
+        if encoder is None:
+            continue
+        to_do = encoder.missing_kept(texts)
+        done[encoder.name] = to_do
+        if to_do:
+            encoder.encode_kept(texts, progress=partial(progress, encoder.name) if progress else None)
+    return done
 
 
 @dataclass(frozen=True)
@@ -140,7 +166,7 @@ def claim_units(text: str, lexicon: Lexicon, extra: str | None = None) -> list[U
 
 class BaselineIndex:
     """The baseline claims, their normalised terms and an inverted index over them. Immutable once built
-    (but for the cache of lazily computed sentence vectors)."""
+    (the sentence vectors of every claim included)."""
 
     def __init__(
         self,
@@ -151,8 +177,8 @@ class BaselineIndex:
         encoders: Encoders = NO_ENCODERS,
     ) -> None:
         """Index `refs` from their units (same order, at least one unit each); with `embeddings`, also
-        one static vector per claim; with `encoders`, sentence vectors per encoder (eagerly or lazily,
-        see module)."""
+        one static vector per claim; with `encoders`, sentence vectors per encoder (every claim's, read
+        from the vector store or encoded now: see module)."""
         self.refs: tuple[BaselineClaimRef, ...] = tuple(refs)
         self.lexicon = lexicon
         self.embeddings = embeddings
@@ -172,9 +198,9 @@ class BaselineIndex:
             for doc, claim in enumerate(units):
                 self.vectors[doc] = self._embed(claim[0].terms)
         texts = [ref.text for ref in self.refs]
-        eager = len(self.refs) <= EAGER_ENCODE_LIMIT
+        scan = len(self.refs) <= EAGER_ENCODE_LIMIT
         self.dense: dict[str, DenseVectors] = {
-            role: DenseVectors(encoder, texts, eager=eager)
+            role: DenseVectors(encoder, texts, scan=scan)
             for role, encoder in (("multilingual", encoders.multilingual), ("english", encoders.english))
             if encoder is not None
         }
@@ -243,25 +269,21 @@ class BaselineIndex:
         """Normalise every claim (and its clauses) with `lexicon` (default: the bundled one) and index them.
 
         `encoders`: the sentence encoders to use (none: lexical matching); beyond `DENSE_MAX_CLAIMS`
-        claims none is used. `embeddings`: static word vectors, used where no encoder is (or where
-        claims are encoded lazily, to propose candidates from the whole baseline cheaply). `context`
+        claims none is used (see `dense_encoders`). Their vectors of every claim are read from their
+        vector stores, and any not kept there are encoded now (`encode_baseline` does that ahead, with
+        progress, when a baseline is added). `embeddings`: static word vectors, used where no encoder is (or where
+        the encoder only re-scores candidates, to propose candidates from the whole baseline cheaply). `context`
         gives extra text to index with a claim (a fact-check's title, say): it helps find the claim but
         is never shown, and verdicts look at the claim's own text only."""
         lexicon = lexicon or default_lexicon()
         refs = list(claims)
         units = [claim_units(ref.text, lexicon, context(ref) if context is not None else None) for ref in refs]
-        if len(refs) > DENSE_MAX_CLAIMS:
-            encoders = NO_ENCODERS
-        elif len(refs) > EAGER_ENCODE_LIMIT and encoders.english is not None:
-            # A large baseline is encoded lazily, a hundred candidates per query: at about 20 ms a
-            # sentence the multilingual encoder would cost seconds a query there, so only the English one
-            # (a quarter of the cost) re-scores candidates; a large baseline then matches English claims.
-            encoders = Encoders(english=encoders.english)
-        # Next to a sentence encoder the static vectors add nothing to the score; they stand in for it
-        # where it is missing, and where claims are encoded lazily they still propose candidates from the
-        # whole baseline (cheaply), which the encoder then re-scores.
-        lazy = encoders.present and len(refs) > EAGER_ENCODE_LIMIT
-        if encoders.present and not lazy:
+        encoders = dense_encoders(len(refs), encoders)
+        # Next to a sentence encoder that scans every claim the static vectors add nothing to the score;
+        # they stand in for it where it is missing, and for a large baseline (where the encoder only
+        # re-scores candidates) they still weigh in the score and propose candidates cheaply.
+        rescoring = encoders.present and len(refs) > EAGER_ENCODE_LIMIT
+        if encoders.present and not rescoring:
             embeddings = None
         return cls(refs, units, lexicon, embeddings, encoders)
 

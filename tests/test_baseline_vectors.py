@@ -1,0 +1,117 @@
+"""A baseline's sentence vectors are computed once, when it is added (or the model changes), and matching
+never encodes a baseline claim: it encodes the new claims only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_encoder import CONFIG, tiny_tokenizer, tiny_weights
+
+import monitor.matching.index as index_module
+from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, Encoders
+from monitor.matching.encoder import SentenceEncoder
+from monitor.matching.encoder_cache import VectorStore
+from monitor.matching.index import encode_baseline
+
+BASELINE = [
+    "Russia has deployed about 9,000 troops to Belarus for joint exercises.",
+    "Lukashenko said Belarus would not send its army into Ukraine.",
+    "Belarusian railways are carrying Russian tanks towards the Gomel region.",
+    "Minsk hosted talks between Russian and Ukrainian delegations in March.",
+    "Iskander missiles were fired from Belarusian territory at Ukrainian cities.",
+    "Belarus has started forming people's militias near the southern border.",
+]
+NEW = [
+    "Trains in Belarus are moving Russian armour south to Gomel.",
+    "Russia has sent some 12,000 soldiers to Belarus for drills.",
+    "Quarterly revenue of the bakery chain grew slightly.",
+]
+
+
+class CountingEncoder(SentenceEncoder):
+    """The tiny test model (a real forward pass) that records every text it runs the forward pass on."""
+
+    def __init__(self, store: VectorStore) -> None:
+        super().__init__(tiny_weights(), CONFIG, tiny_tokenizer())
+        self.keep_vectors_in(store)
+        self.forward_texts: list[str] = []
+
+    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        self.forward_texts.extend(texts)
+        return super()._encode_uncached(texts)
+
+
+def _refs() -> list[BaselineClaimRef]:
+    return [BaselineClaimRef(number, text, "baseline") for number, text in enumerate(BASELINE, start=1)]
+
+
+@pytest.mark.parametrize("scan_limit", [500, 0], ids=["small baseline (dense scan)", "large baseline (re-scoring)"])
+def test_matching_never_encodes_a_baseline_claim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_limit: int
+) -> None:
+    monkeypatch.setattr(index_module, "EAGER_ENCODE_LIMIT", scan_limit)
+    store = VectorStore("tiny", 8, tmp_path / "vectors.sqlite3")
+    adding = CountingEncoder(store)
+    assert encode_baseline(BASELINE, Encoders(english=adding)) == {adding.name: len(BASELINE)}
+    assert sorted(adding.forward_texts) == sorted(BASELINE)
+    # Added again (or another process starting): every vector is kept, nothing is encoded.
+    assert encode_baseline(BASELINE, Encoders(english=adding)) == {adding.name: 0}
+
+    matching = CountingEncoder(store)  # a fresh process: only the vector store is shared
+    index = BaselineIndex.build(_refs(), encoders=Encoders(english=matching))
+    assert index.has_encoder and index.fully_encoded == (scan_limit > 0)
+    assert matching.forward_texts == []
+    results = ClaimMatcher(index).match_many(NEW)
+    assert len(results) == len(NEW)
+    assert matching.forward_texts, "the new claims that needed the encoder were encoded"
+    assert not set(matching.forward_texts) & set(BASELINE)
+    assert set(matching.forward_texts) <= set(NEW)
+
+
+def test_a_baseline_built_before_its_vectors_were_kept_encodes_them_once(tmp_path: Path) -> None:
+    """A new model version (or a cleared cache) has no kept vectors: the first index encodes and keeps
+    them, the next reads them, and both hold the same matrix."""
+    store = VectorStore("tiny-v2", 8, tmp_path / "vectors.sqlite3")
+    first = CountingEncoder(store)
+    before = BaselineIndex.build(_refs(), encoders=Encoders(english=first))
+    assert sorted(first.forward_texts) == sorted(BASELINE)
+    second = CountingEncoder(store)
+    after = BaselineIndex.build(_refs(), encoders=Encoders(english=second))
+    assert second.forward_texts == []
+    assert np.array_equal(before.dense["english"].matrix, after.dense["english"].matrix)
+
+
+def test_progress_is_reported_as_the_baseline_is_encoded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.matching.encoders as encoders_module
+
+    monkeypatch.setattr(encoders_module, "KEPT_CHUNK", 4)
+    encoder = CountingEncoder(VectorStore("tiny", 8, tmp_path / "vectors.sqlite3"))
+    seen: list[tuple[str, int, int]] = []
+    encode_baseline(BASELINE, Encoders(english=encoder), progress=lambda *step: seen.append(step))
+    assert seen == [(encoder.name, 4, 6), (encoder.name, 6, 6)]
+
+
+def test_baseline_add_computes_the_vectors_then(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    installed = Encoders.installed()
+    if not installed.present:
+        pytest.skip("no sentence encoder is installed")
+    claims = tmp_path / "claims.txt"
+    added = [
+        "The Zyabrovka airfield near Gomel hosted twelve Russian helicopters in February.",
+        "Belarus closed two border crossings with Lithuania for freight in October.",
+    ]
+    claims.write_text("\n".join(added) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(main, ["--db", db, "init"], catch_exceptions=False).exit_code == 0
+    result = runner.invoke(main, ["--db", db, "baseline", "add", "--claims", str(claims)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    for encoder in (installed.multilingual, installed.english):
+        if encoder is not None:
+            assert encoder.missing_kept(added) == 0, encoder.name
