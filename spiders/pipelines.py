@@ -12,6 +12,7 @@ The work itself is in `spiders.workers`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +24,9 @@ from typing import Any, Self, TypeVar
 from scrapy.crawler import Crawler
 
 from monitor.crawling.job import CrawlJob
+from spiders import workers
 from spiders.items import FetchedArticle
+from spiders.spiders.news import RUN_META
 from spiders.workers import (
     ArticleProcessor,
     ProcessedArticle,
@@ -105,10 +108,19 @@ class MonitorPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedArticle):
             return item
-        processed = await self._process(item)
-        tally = self._spider.tally
+        try:
+            self._count(item, await self._process(item))
+        finally:
+            # The article's pass (in a crawler that stays up) may be over once this article is.
+            ended = getattr(self._spider, "item_ended", None)
+            if ended is not None:
+                ended(item.crawl_run_id)
+        return item
+
+    def _count(self, item: FetchedArticle, processed: ProcessedArticle) -> None:
+        tally = self._spider.tally_for({RUN_META: item.crawl_run_id})
         if processed.result is not None:
-            tally.article(processed.result)
+            tally.article(processed.result, item.source_id)
             fetched = self._spider.fetched
             if fetched is not None:
                 fetched.remember(item.url, processed.result.outcome.value)
@@ -119,10 +131,11 @@ class MonitorPipeline:
                 url=item.final_url,
                 reason=processed.error or "not processed",
             )
-        return item
 
     async def _process(self, item: FetchedArticle) -> ProcessedArticle:
         if self._processor is not None:
+            if item.crawl_run_id is not None:
+                self._processor.ingestor.writer.crawl_run_id = item.crawl_run_id
             return self._processor.process(item)
         assert self._analyzers is not None and self._writer is not None
         analyzed = await _run(self._analyzers, analyze_in_worker, item)
@@ -130,7 +143,12 @@ class MonitorPipeline:
             return ProcessedArticle(error="the article worker process died")
         if isinstance(analyzed, ProcessedArticle):
             return analyzed
-        written = await _run(self._writer, write_in_worker, analyzed)
+        if item.crawl_run_id is not None:
+            written = await _run(
+                self._writer, functools.partial(write_for_run, crawl_run_id=item.crawl_run_id), analyzed
+            )
+        else:
+            written = await _run(self._writer, write_in_worker, analyzed)
         return written if written is not None else ProcessedArticle(error="the article writer process died")
 
     def close_spider(self) -> None:
@@ -140,6 +158,15 @@ class MonitorPipeline:
         for executor in (self._analyzers, self._writer):
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
+
+
+def write_for_run(analyzed: Any, *, crawl_run_id: int) -> ProcessedArticle:
+    """`write_in_worker` for an article of the pass `crawl_run_id` (a crawler that stays up writes the
+    articles of many runs with one writer process; each article is stored under its own run)."""
+    writer = workers._article_writer
+    assert writer is not None, "writer started without its initializer"
+    writer.crawl_run_id = crawl_run_id
+    return write_in_worker(analyzed)
 
 
 async def _run(executor: ProcessPoolExecutor, function: Callable[[Any], _Result], argument: Any) -> _Result | None:
