@@ -17,8 +17,11 @@ What scrapy-redis does not do, and how it is done here:
   limit (`monitor.crawling.scaleout.RedisCrawlLauncher.close_overdue_runs`); the articles it had not stored
   are found again by the source's next pass (the database, not Redis, remembers what was stored). No
   heartbeats: a pass's time limit is the only clock.
-- The duplicate filter's fingerprints include the pass (`PassDupeFilter`): within one pass no page is
-  requested twice by any worker, and the next pass of a source may fetch its feed and sitemaps again.
+- scrapy-redis's duplicate filter keeps a fingerprint for ever; here it means "requested by a pass still
+  under way" (`PassDupeFilter`): no worker requests an article page that another pass is fetching, and the
+  fingerprints a pass added are released when it is recorded or closed, so a page that failed, or that a
+  killed worker never fetched, is requested again by a later pass. What was stored is remembered by the
+  database, not by Redis.
 """
 
 from __future__ import annotations
@@ -38,10 +41,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.crawling.job import Assignment, CrawlLimits, CrawlReport, SourceOutcome
 from monitor.crawling.records import record_run
-from monitor.crawling.redis_keys import RedisKeys
+from monitor.crawling.redis_keys import RedisKeys, release_fingerprints
 from monitor.crawling.stale_runs import record_crawl_process
 from monitor.ingest.model import IngestResult
-from spiders.spiders.news import RUN_META
+from spiders.spiders.news import RUN_META, SHARED_DUPEFILTER_SETTING
 from spiders.tally import short_reason
 
 logger = logging.getLogger(__name__)
@@ -65,16 +68,29 @@ def redis_scrapy_settings(redis_url: str, prefix: str) -> dict[str, Any]:
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_FLUSH_ON_START": False,
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
+        SHARED_DUPEFILTER_SETTING: True,
     }
 
 
 class PassDupeFilter(RFPDupeFilter):
-    """scrapy-redis's shared duplicate filter, with the request's pass in its fingerprint."""
+    """scrapy-redis's shared duplicate filter, noting which pass added each fingerprint (to release them)."""
 
-    def request_fingerprint(self, request: Request) -> str:
-        fingerprint = str(super().request_fingerprint(request))
+    def request_seen(self, request: Request) -> bool:
+        fingerprint = self.request_fingerprint(request)
         run = request.meta.get(RUN_META)
-        return f"{run}:{fingerprint}" if run is not None else fingerprint
+        with self.server.pipeline(transaction=True) as pipe:
+            pipe.sadd(self.key, fingerprint)
+            if run is not None:
+                fingerprints = f"{self.key}:pass:{run}"
+                pipe.sadd(fingerprints, fingerprint)
+                pipe.expire(fingerprints, RUN_KEY_TTL)
+            added = pipe.execute()[0]
+        return bool(added == 0)
+
+
+def release_pass(client: redis.Redis, keys: RedisKeys, crawl_run_id: int) -> int:
+    """Drop the fingerprints a pass added from the shared filter (it has ended); return how many."""
+    return release_fingerprints(client, keys, crawl_run_id)
 
 
 class RedisTally:
@@ -215,6 +231,7 @@ class RedisFeed:
     def tally(self, assignment: Assignment) -> RedisTally:
         tally = RedisTally(self.client, self.keys, assignment.crawl_run_id)
         tally.open(assignment)
+        self.client.sadd(self.keys.open_passes, assignment.crawl_run_id)
         return tally
 
     def tally_of(self, crawl_run_id: int) -> RedisTally:
@@ -242,6 +259,7 @@ class RedisFeed:
             self.client.delete(self.keys.finished(crawl_run_id))
             return
         tally.delete()
+        release_pass(self.client, self.keys, crawl_run_id)
         logger.info("crawl run %d of %s recorded", crawl_run_id, assignment.source.url)
 
     def close(self, reason: str) -> None:

@@ -36,7 +36,7 @@ from sqlmodel import col, select
 from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
 from monitor.crawling.job import CrawlJob, CrawlLimits
-from monitor.crawling.redis_keys import DEFAULT_KEY_PREFIX, RedisKeys
+from monitor.crawling.redis_keys import DEFAULT_KEY_PREFIX, RedisKeys, release_fingerprints
 from monitor.crawling.runs import KILL_GRACE_SECONDS, fail_crawl_run, open_pass, start_crawler_process
 from monitor.errors import MonitorError, error_line
 from monitor.storage.engine import make_engine, session_scope
@@ -129,6 +129,7 @@ class RedisCrawlLauncher:
 
     def launch(self, source_urls: Sequence[str]) -> None:
         """Push a pass of each source unless one is still running; ScaleOutError if Redis fails."""
+        self.release_ended_passes()
         pushed = []
         for url in source_urls:
             assignment = open_pass(self.engine, url)
@@ -144,6 +145,28 @@ class RedisCrawlLauncher:
             pushed.append(url)
         if pushed:
             logger.info("handed to crawler workers: %s", ", ".join(pushed))
+
+    def release_ended_passes(self) -> list[int]:
+        """Release the duplicate-filter fingerprints of passes that ended without their worker releasing them
+        (closed as orphaned or overdue): their pages may be requested again by the next passes."""
+        try:
+            open_ids = {int(value) for value in self.client.smembers(self.keys.open_passes)}
+        except redis.RedisError:
+            return []  # `launch` says it in one line
+        if not open_ids:
+            return []
+        with session_scope(self.engine) as session:
+            running = set(
+                session.exec(
+                    select(CrawlRun.id).where(
+                        col(CrawlRun.id).in_(open_ids), col(CrawlRun.status) == CrawlStatus.running
+                    )
+                )
+            )
+        ended = sorted(open_ids - running)
+        for run_id in ended:
+            release_fingerprints(self.client, self.keys, run_id)
+        return ended
 
     def pending(self) -> list[str]:
         """The source URLs of the passes waiting for a worker, next first."""

@@ -43,6 +43,9 @@ MAX_ITEMS_SETTING = "CRAWL_MAX_ITEMS_PER_SOURCE"
 LINK_META = "monitor_link"
 # The crawl run (a source's pass) a request belongs to, for a spider that stays up.
 RUN_META = "monitor_run"
+# Set by scale-out (`spiders.redis_scheduler`): article requests go through the duplicate filter the
+# workers share, so that no two workers fetch one page; alone, the spider deduplicates them itself.
+SHARED_DUPEFILTER_SETTING = "MONITOR_SHARED_DUPEFILTER"
 # How often a spider that stays up asks its feed for new passes, even while it is busy.
 FEED_POLL_SECONDS = 0.5
 # An unreachable host is remembered this long when its source has no interval of its own.
@@ -351,7 +354,7 @@ class NewsSpider(scrapy.Spider):
                     callback=self.parse_article,
                     errback=self.on_error,
                     # Deduplicated above; Scrapy's filter would also silently drop a redirect loop's repeat.
-                    dont_filter=True,
+                    dont_filter=not self.settings.getbool(SHARED_DUPEFILTER_SETTING),
                     meta=request_meta,
                 )
             except ValueError as exc:
