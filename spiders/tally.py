@@ -155,6 +155,8 @@ class CrawlTally:
             outcome.article_errors += 1
         if transient:
             outcome.transient_errors += 1
+        if source_failed:
+            self.emit_progress()  # a failed source is news for per-source progress
 
     def started(self, count: int = 1) -> None:
         """`count` more requests or articles of this run are under way."""

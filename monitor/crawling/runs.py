@@ -16,14 +16,13 @@ import logging
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection, wait
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -45,7 +44,6 @@ __all__ = [
     "RunningCrawl",
     "fail_crawl_run",
     "fail_running_crawl_runs",
-    "progress_printer",
     "run_crawl",
     "start_crawl",
 ]
@@ -68,20 +66,6 @@ class CrawlSummary:
     report: CrawlReport
     error: str | None
     sources: tuple[str, ...]
-
-
-def progress_printer(stream: TextIO | None = None) -> ProgressCallback:
-    """A progress callback writing one line per report to `stream` (stderr by default)."""
-
-    def show(snapshot: dict[str, Any]) -> None:
-        print(
-            f"crawl: {snapshot.get('pages_fetched', 0)} pages fetched, {snapshot.get('articles_new', 0)} new "
-            f"articles, {snapshot.get('errors', 0)} errors ({snapshot.get('elapsed', 0):.0f} s)",
-            file=stream or sys.stderr,
-            flush=True,
-        )
-
-    return show
 
 
 def select_sources(session: Session, urls: Sequence[str] | None = None) -> list[Source]:
