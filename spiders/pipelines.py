@@ -15,6 +15,7 @@ import asyncio
 import functools
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,8 +23,12 @@ from contextlib import contextmanager
 from typing import Any, Self, TypeVar
 
 from scrapy.crawler import Crawler
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.crawling.catalog_version import catalog_version
 from monitor.crawling.job import CrawlJob
+from monitor.storage.engine import make_engine
 from spiders import workers
 from spiders.items import FetchedArticle
 from spiders.spiders.news import RUN_META
@@ -41,6 +46,8 @@ from spiders.workers import (
 __all__ = ["MonitorPipeline", "incoming_article"]
 
 _Result = TypeVar("_Result")
+# How often a crawler that stays up checks whether the watch terms or the baseline changed.
+CATALOG_CHECK_SECONDS = 30.0
 
 
 # The analyzers' parallelism is their processes. A BLAS library's own threads (the sentence encoder's
@@ -88,6 +95,9 @@ class MonitorPipeline:
         self._processor: ArticleProcessor | None = None
         self._analyzers: ProcessPoolExecutor | None = None
         self._writer: ProcessPoolExecutor | None = None
+        self._engine: Engine | None = None
+        self._version = ""
+        self._checked = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -99,15 +109,45 @@ class MonitorPipeline:
 
     def open_spider(self) -> None:
         job: CrawlJob = self._spider.job
+        if job.feed is not None:  # a crawler that stays up: rebuilt when the watch terms or baseline change
+            self._engine = make_engine(job.database_url)
+            self._version = catalog_version(self._engine)
+            self._checked = time.monotonic()
+        self._start_work(job)
+
+    def _start_work(self, job: CrawlJob) -> None:
         if job.limits.ingest_workers > 0:
             self._analyzers = _pool(job.limits.ingest_workers, start_analyzer, job, SINGLE_THREADED_MATH)
             self._writer = _pool(1, start_writer, job, {})
         else:
             self._processor = ArticleProcessor.for_job(job)
 
+    def _refresh_if_changed(self) -> None:
+        """In a crawler that stays up: new analyzers (and writer) when the watch terms or baseline changed.
+
+        The old pools finish the articles they hold and then exit; new articles go to the new ones.
+        """
+        every = self.crawler.settings.getfloat("MONITOR_CATALOG_CHECK_SECONDS", CATALOG_CHECK_SECONDS)
+        if self._engine is None or time.monotonic() - self._checked < every:
+            return
+        self._checked = time.monotonic()
+        try:
+            version = catalog_version(self._engine)
+        except SQLAlchemyError:
+            return  # checked again later; the analyzers go on as they are
+        if version == self._version:
+            return
+        self._version = version
+        for executor in (self._analyzers, self._writer):
+            if executor is not None:
+                executor.shutdown(wait=False)
+        self._analyzers = self._writer = self._processor = None
+        self._start_work(self._spider.job)
+
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedArticle):
             return item
+        self._refresh_if_changed()
         try:
             self._count(item, await self._process(item))
         finally:

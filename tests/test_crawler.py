@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from alert_servers import free_port
@@ -18,12 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.catalog.sources import add_source
+from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.crawling.launchers import CrawlerLauncher
 from monitor.crawling.runs import CrawlLimits
 from monitor.demo.site import LOCAL_SITE_NETWORK
 from monitor.http.safety import AddressPolicy
 from monitor.storage.engine import session_scope
-from monitor.storage.models import Article, CrawlRun, CrawlStatus, Source
+from monitor.storage.models import Article, CrawlRun, CrawlStatus, Source, WatchTerm
 
 pytest_plugins = ["conftest_newssite"]
 
@@ -128,3 +130,31 @@ def test_an_unreachable_source_fails_fast_and_its_host_is_remembered_while_other
     with Session(sqlite_engine) as session:
         failing = session.exec(select(Source).where(Source.url == closed[0])).one()
     assert failing.last_status == "failed" and failing.consecutive_failures == 1
+
+
+def test_a_watch_term_added_while_the_crawler_runs_is_used_by_its_next_passes(
+    sqlite_engine: Engine, news_site: NewsSite
+) -> None:
+    prepare_crawl_database(sqlite_engine, news_site, keys=("main", "world"))
+    with session_scope(sqlite_engine) as session:
+        terms = list(session.exec(select(WatchTerm)))
+        for term in terms:
+            session.delete(term)
+        session.add(WatchTerm(term="Nothing on this site", term_key="nothing on this site"))
+    limits = replace(LIMITS, extra_settings={"MONITOR_CATALOG_CHECK_SECONDS": 0})
+    launcher = CrawlerLauncher(sqlite_engine, limits=limits, on_matches=None)
+    try:
+        launcher.launch([news_site.url(NewsSite.FEED_PATHS["main"])])
+        wait_until(all_ended(sqlite_engine, 1), "the first pass was recorded")
+        [first] = runs(sqlite_engine)
+        assert first.stats["articles"]["new"] == 0 and first.stats["articles"]["not_on_topic"] >= 1
+        with session_scope(sqlite_engine) as session:
+            install_default_watch_terms(session)
+        launcher.launch([news_site.url(NewsSite.FEED_PATHS["world"])])
+        wait_until(all_ended(sqlite_engine, 2), "the second pass was recorded")
+        pid = launcher.crawler.pid
+    finally:
+        launcher.stop(10.0)
+    second = runs(sqlite_engine)[1]
+    assert second.stats["articles"]["new"] >= 1, "the new watch terms were picked up without a restart"
+    assert pid is not None
