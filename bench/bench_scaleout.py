@@ -5,7 +5,7 @@
     the scheduler's start (when the new feed falls due) to the feed's first request, seconds from
     `monitor run` starting to the feed's 6 articles stored, and the number of APScheduler "maximum number
     of running instances" lines in the service's log over (at least) one interval of the feed.
-(b) `pass_cpu`: CPU seconds (this process and every child) of one pass over 25 local feeds of 4 articles
+(b) `pass_cpu`: CPU seconds (this process and every child) of one pass over 25 (quick: 8) local feeds of 4 articles
     each, run as the service runs it (`make_launcher`, two crawl threads), for commit e2aa88a (before: a
     Scrapy process per source) and for this tree (after: one crawler that stays up), in one run. The
     before tree is a temporary `git worktree` under /tmp, removed afterwards.
@@ -246,7 +246,7 @@ def _pass_cpu(tree: Path, base: str, feeds: int) -> tuple[float, float, int, str
 
 
 def bench_pass_cpu(figures: Figures, *, quick: bool) -> bool:
-    feeds = 25
+    feeds = 8 if quick else 25
     before_tree = Path(tempfile.mkdtemp(prefix="claim-monitor-before-"))
     before_tree.rmdir()
     subprocess.run(
@@ -266,6 +266,7 @@ def bench_pass_cpu(figures: Figures, *, quick: bool) -> bool:
         subprocess.run(["git", "-C", str(REPO_DIR), "worktree", "remove", "--force", str(before_tree)], check=False)
         shutil.rmtree(before_tree, ignore_errors=True)
     assert Path(before[3]).resolve().is_relative_to(before_tree.resolve()), before[3]
+    figures.add("scaleout.pass_cpu.feeds", float(feeds), "feeds", digits=0)
     figures.add("scaleout.pass_cpu.before", before[0], "s", digits=1)
     figures.add("scaleout.pass_cpu.after", after[0], "s", digits=1)
     figures.add("scaleout.pass_cpu.after_vs_before", after[0] / before[0], "ratio", digits=2)

@@ -235,14 +235,18 @@ class NewsSpider(scrapy.Spider):
     def _take_work(self) -> None:
         if not self._taking or self.feed is None:
             return
-        taken = self.feed.take()
+        try:
+            taken = self.feed.take()
+        except Exception:  # Redis away, say: a LoopingCall that raised would never run again
+            self.logger.exception("could not take new passes; trying again shortly")
+            return
         if taken is None:
             self._taking = False  # stopping: the passes under way finish, then the idle spider closes
             return
         for assignment in taken:
             self._open_pass(assignment)
         for run_id in self.feed.overdue():
-            self.feed.finished(run_id, finish_reason="closespider_timeout")
+            self._pass_over(run_id, "closespider_timeout")
 
     def _open_pass(self, assignment: Assignment) -> None:
         assert self.feed is not None
@@ -267,7 +271,14 @@ class NewsSpider(scrapy.Spider):
         if run_id is None or self.feed is None:
             return
         if self.feed.tally_of(run_id).ended():
-            self.feed.finished(run_id, finish_reason="finished")
+            self._pass_over(run_id, "finished")
+
+    def _pass_over(self, run_id: int, reason: str) -> None:
+        """Hand a pass back to be recorded, and forget what this process kept of it."""
+        assert self.feed is not None
+        self._requested = {key for key in self._requested if key[0] != run_id}
+        self._taken = {key: count for key, count in self._taken.items() if key[0] != run_id}
+        self.feed.finished(run_id, finish_reason=reason)
 
     def item_ended(self, meta_run: int | None) -> None:
         """The pipeline is done with an article of the pass `meta_run`."""
