@@ -155,8 +155,10 @@ class CrawlTally:
             outcome.article_errors += 1
         if transient:
             outcome.transient_errors += 1
-        if source_failed:
-            self.emit_progress()  # a failed source is news for per-source progress
+        if source_failed and outcome.pages == 0:
+            # A source that failed unread (unreachable) is news for per-source progress; one whose document
+            # arrived was in the page's progress already (its failure shows in the next one, or the summary).
+            self.emit_progress()
 
     def started(self, count: int = 1) -> None:
         """`count` more requests or articles of this run are under way."""

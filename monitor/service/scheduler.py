@@ -106,6 +106,7 @@ class MonitorScheduler:
         self._sync_lock = threading.Lock()
         self._outbox_running = False  # the outbox job was woken and has not finished (under `_sync_lock`)
         self._outbox_again = False
+        self._wakes = 0
         self.scheduler = BackgroundScheduler(
             executors={
                 "default": ThreadPoolExecutor(4),
@@ -125,9 +126,6 @@ class MonitorScheduler:
             id=OUTBOX_JOB,
             name="drain the alert outbox",
             next_run_time=now,
-            # A wake in the moment between a drain's end and APScheduler noticing it starts a second one
-            # (the dispatcher is safe to run twice at once) instead of being skipped with a warning.
-            max_instances=2,
         )
         self.scheduler.add_job(
             self.jobs.send_daily_digest,
@@ -264,8 +262,10 @@ class MonitorScheduler:
     def wake_outbox(self) -> None:
         """Run the outbox job now (after a crawl pass), instead of at its next minute.
 
-        While it runs, a wake makes it drain once more when it ends, rather than asking APScheduler for a
-        second instance (which it would skip, with a warning, as passes end many a minute).
+        While a drain runs, a wake makes it drain once more when it ends, rather than asking APScheduler
+        for a second instance of a running job (which it skips, with a warning, as passes end many a
+        minute). Otherwise the wake is a one-off job of its own id, so that even the moment between a
+        drain's end and APScheduler noticing it cannot make it skip one.
         """
         with self._sync_lock:
             if self._stopping.is_set():
@@ -274,9 +274,12 @@ class MonitorScheduler:
                 self._outbox_again = True
                 return
             self._outbox_running = True
+            self._wakes += 1
             try:
-                self.scheduler.modify_job(OUTBOX_JOB, next_run_time=self.clock())
-            except Exception:  # the outbox job may be gone (a scheduler never started)
+                self.scheduler.add_job(
+                    self._outbox_job, id=f"{OUTBOX_JOB}-wake-{self._wakes}", name="drain the alert outbox now"
+                )
+            except Exception:  # a scheduler never started, or shut down
                 self._outbox_running = False
 
     def stop(self, *, launcher_grace: float = 20.0) -> None:
