@@ -377,14 +377,7 @@ class StayingCrawler:
             logger.warning("could not record the process of crawl run %d: %s", assignment.crawl_run_id, exc)
 
     def _start(self) -> None:
-        job = CrawlJob(
-            database_url=self.engine.url.render_as_string(hide_password=False),
-            crawl_run_id=None,
-            sources=(),
-            limits=self.limits,
-            on_matches=self.on_matches,
-            feed="pipe",
-        )
+        job = crawler_job(self.engine, limits=self.limits, on_matches=self.on_matches, feed="pipe")
         started = threading.Event()
         failure: list[BaseException] = []
         handle: list[tuple[Any, Connection]] = []
@@ -463,6 +456,28 @@ class StayingCrawler:
             process.join()
         with self._lock:
             self._changed.wait_for(lambda: self._process is not process, timeout=10.0)
+
+
+def crawler_job(
+    engine: Engine,
+    *,
+    limits: CrawlLimits,
+    on_matches: MatchHook | None,
+    feed: str,
+    redis_url: str | None = None,
+    redis_prefix: str | None = None,
+) -> CrawlJob:
+    """The job of a crawler that stays up: no sources of its own, fed by `feed` ("pipe" or "redis")."""
+    return CrawlJob(
+        database_url=engine.url.render_as_string(hide_password=False),
+        crawl_run_id=None,
+        sources=(),
+        limits=limits,
+        on_matches=on_matches,
+        feed=feed,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+    )
 
 
 def start_crawler_process(job: CrawlJob) -> tuple[Any, Connection]:

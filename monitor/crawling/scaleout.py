@@ -37,7 +37,13 @@ from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
 from monitor.crawling.job import CrawlJob, CrawlLimits
 from monitor.crawling.redis_keys import DEFAULT_KEY_PREFIX, RedisKeys, release_fingerprints
-from monitor.crawling.runs import KILL_GRACE_SECONDS, fail_crawl_run, open_pass, start_crawler_process
+from monitor.crawling.runs import (
+    KILL_GRACE_SECONDS,
+    crawler_job,
+    fail_crawl_run,
+    open_pass,
+    start_crawler_process,
+)
 from monitor.errors import MonitorError, error_line
 from monitor.storage.engine import make_engine, session_scope
 from monitor.storage.models import CrawlRun, CrawlStatus, utcnow
@@ -226,10 +232,8 @@ class CrawlWorker:
         self.pid: int | None = None
 
     def job(self) -> CrawlJob:
-        return CrawlJob(
-            database_url=self.engine.url.render_as_string(hide_password=False),
-            crawl_run_id=None,
-            sources=(),
+        return crawler_job(
+            self.engine,
             limits=self.limits,
             on_matches=self.on_matches,
             feed="redis",
