@@ -57,3 +57,11 @@ def describe_failure(failure: Failure, request: Request, settings: BaseSettings)
             return f"too many redirects (more than {settings.getint('REDIRECT_MAX_TIMES')}; a loop?)", False
         return f"skipped: {message}", False
     return f"{type(error).__name__}: {error}{suffix}", True
+
+
+def unreachable_host(failure: Failure) -> bool:
+    """Whether the failure says the host cannot be resolved or connected to (not a slow or failing page):
+    such a host is remembered until its source's next interval, so that it fails at once meanwhile."""
+    return isinstance(
+        failure.value, CannotResolveHostError | DNSLookupError | DownloadConnectionRefusedError | ConnectError
+    )

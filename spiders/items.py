@@ -20,3 +20,5 @@ class FetchedArticle:
     language: str | None = None
     feed_title: str | None = None
     feed_published: datetime | None = None
+    # The crawl run (source pass) it belongs to, for a crawler that stays up; None: the crawl's one run.
+    crawl_run_id: int | None = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,9 +22,14 @@ from contextlib import contextmanager
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.crawling.catalog_version import catalog_version
 from monitor.crawling.job import CrawlJob
+from monitor.storage.engine import make_engine
 from spiders.items import FetchedArticle
+from spiders.spiders.news import RUN_META
 from spiders.workers import (
     ArticleProcessor,
     ProcessedArticle,
@@ -32,7 +38,7 @@ from spiders.workers import (
     ready,
     start_analyzer,
     start_writer,
-    write_batch_in_worker,
+    write_batch_for_runs,
 )
 
 __all__ = ["MonitorPipeline", "incoming_article"]
@@ -43,6 +49,8 @@ __all__ = ["MonitorPipeline", "incoming_article"]
 ANALYSIS_BATCH = 8
 WRITE_BATCH = 16
 BATCH_WAIT = 0.05
+# How often a crawler that stays up checks whether the watch terms or the baseline changed.
+CATALOG_CHECK_SECONDS = 30.0
 
 
 # The analyzers' parallelism is their processes. A BLAS library's own threads (the sentence encoder's
@@ -92,6 +100,9 @@ class MonitorPipeline:
         self._writer: ProcessPoolExecutor | None = None
         self._analysis: _Batches | None = None
         self._writing: _Batches | None = None
+        self._engine: Engine | None = None
+        self._version = ""
+        self._checked = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -103,21 +114,65 @@ class MonitorPipeline:
 
     def open_spider(self) -> None:
         job: CrawlJob = self._spider.job
+        if job.feed is not None:  # a crawler that stays up: rebuilt when the watch terms or baseline change
+            self._engine = make_engine(job.database_url)
+            self._version = catalog_version(self._engine)
+            self._checked = time.monotonic()
+        self._start_work(job)
+
+    def _start_work(self, job: CrawlJob) -> None:
         if job.limits.ingest_workers > 0:
             self._analyzers = _pool(job.limits.ingest_workers, start_analyzer, job, SINGLE_THREADED_MATH)
             self._writer = _pool(1, start_writer, job, {})
             self._analysis = _Batches(self._analyzers, analyze_batch_in_worker, ANALYSIS_BATCH)
-            self._writing = _Batches(self._writer, write_batch_in_worker, WRITE_BATCH)
+            self._writing = _Batches(self._writer, write_batch_for_runs, WRITE_BATCH)
         else:
             self._processor = ArticleProcessor.for_job(job)
+
+    def _refresh_if_changed(self) -> None:
+        """In a crawler that stays up: new analyzers (and writer) when the watch terms or baseline changed.
+
+        The old pools finish the articles they hold and then exit; new articles go to the new ones.
+        """
+        every = self.crawler.settings.getfloat("MONITOR_CATALOG_CHECK_SECONDS", CATALOG_CHECK_SECONDS)
+        if self._engine is None or time.monotonic() - self._checked < every:
+            return
+        self._checked = time.monotonic()
+        try:
+            version = catalog_version(self._engine)
+        except SQLAlchemyError:
+            return  # checked again later; the analyzers go on as they are
+        if version == self._version:
+            return
+        self._version = version
+        # Batches still waiting go to the old pools before they close (a pool shut down takes no more work,
+        # but finishes what it was given).
+        for batches in (self._analysis, self._writing):
+            if batches is not None:
+                batches.flush()
+        for executor in (self._analyzers, self._writer):
+            if executor is not None:
+                executor.shutdown(wait=False)
+        self._analyzers = self._writer = self._processor = None
+        self._start_work(self._spider.job)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedArticle):
             return item
-        processed = await self._process(item)
-        tally = self._spider.tally
+        self._refresh_if_changed()
+        try:
+            self._count(item, await self._process(item))
+        finally:
+            # The article's pass (in a crawler that stays up) may be over once this article is.
+            ended = getattr(self._spider, "item_ended", None)
+            if ended is not None:
+                ended(item.crawl_run_id)
+        return item
+
+    def _count(self, item: FetchedArticle, processed: ProcessedArticle) -> None:
+        tally = self._spider.tally_for({RUN_META: item.crawl_run_id})
         if processed.result is not None:
-            tally.article(processed.result)
+            tally.article(processed.result, item.source_id)
             fetched = self._spider.fetched
             if fetched is not None:
                 fetched.remember(item.url, processed.result.outcome.value)
@@ -128,10 +183,11 @@ class MonitorPipeline:
                 url=item.final_url,
                 reason=processed.error or "not processed",
             )
-        return item
 
     async def _process(self, item: FetchedArticle) -> ProcessedArticle:
         if self._processor is not None:
+            if item.crawl_run_id is not None:
+                self._processor.ingestor.writer.crawl_run_id = item.crawl_run_id
             return self._processor.process(item)
         assert self._analysis is not None and self._writing is not None
         analyzed = await self._analysis.run(item)
@@ -139,7 +195,7 @@ class MonitorPipeline:
             return ProcessedArticle(error="the article worker process died")
         if isinstance(analyzed, ProcessedArticle):
             return analyzed
-        written = await self._writing.run(analyzed)
+        written = await self._writing.run((item.crawl_run_id, analyzed))
         return written if written is not None else ProcessedArticle(error="the article writer process died")
 
     def close_spider(self) -> None:
@@ -172,6 +228,10 @@ class _Batches:
         elif self._timer is None:
             self._timer = loop.call_later(BATCH_WAIT, self._send)
         return await result
+
+    def flush(self) -> None:
+        """Send what is waiting now, without waiting for the batch to fill."""
+        self._send()
 
     def _send(self) -> None:
         if self._timer is not None:

@@ -208,5 +208,25 @@ def write_batch_in_worker(batch: list[AnalyzedArticle]) -> list[ProcessedArticle
     return write_articles(_article_writer, batch)
 
 
+def write_batch_for_runs(batch: list[tuple[int | None, AnalyzedArticle]]) -> list[ProcessedArticle]:
+    """`write_batch_in_worker` for articles tagged with their pass (`crawl_run_id`, None for the writer's
+    own): a crawler that stays up writes the articles of many runs with one writer process, and each
+    article is stored under its own run. Consecutive articles of one run are written together."""
+    writer = _article_writer
+    assert writer is not None, "writer started without its initializer"
+    results: list[ProcessedArticle] = []
+    start = 0
+    while start < len(batch):
+        run_id = batch[start][0]
+        end = start
+        while end < len(batch) and batch[end][0] == run_id:
+            end += 1
+        if run_id is not None:
+            writer.crawl_run_id = run_id
+        results.extend(write_batch_in_worker([analyzed for _, analyzed in batch[start:end]]))
+        start = end
+    return results
+
+
 def ready() -> None:
     """A task that does nothing: submitted once per process to start the pools' processes early."""

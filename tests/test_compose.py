@@ -128,3 +128,28 @@ def test_the_dockerfile_installs_the_encoder_model_as_the_makefile_does() -> Non
 def test_the_build_context_leaves_out_the_local_environment() -> None:
     ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".venv", ".git", "data", "tests"} <= set(ignored)
+
+
+def test_the_readme_names_the_services_compose_starts() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Scale-out") : readme.index("## Configuration")]
+    command = section[section.index("docker compose up") :]
+    named = set(re.findall(r"`([a-z]+)`", command[: command.index("The web app")]))
+    assert named == set(SERVICES), "the README lists exactly the services docker-compose.yml starts"
+
+
+def test_the_scheduler_hands_passes_to_the_crawlers_and_the_crawlers_take_them(tmp_path: Path) -> None:
+    """What the code starts for each service's settings: the scheduler pushes to Redis and starts no crawler
+    of its own; `monitor crawler` is the verb that takes the passes."""
+    from monitor.config import Settings
+    from monitor.crawling.launchers import make_launcher
+    from monitor.crawling.scaleout import RedisCrawlLauncher
+    from monitor.storage.engine import make_engine
+
+    environment = _environment(SERVICES["scheduler"])
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'monitor.db'}", redis_url=environment["MONITOR_REDIS_URL"])
+    engine = make_engine(settings.database_url)
+    assert isinstance(make_launcher(settings, engine), RedisCrawlLauncher)
+    engine.dispose()
+    assert SERVICES["crawler"]["command"][:2] == ["monitor", "crawler"]
+    assert main.commands["crawler"].callback is not None

@@ -189,7 +189,35 @@ def test_crawl_command_prints_the_summary_and_rejects_an_unknown_source(
     assert any(line.startswith("Matches: ") and "contradicted" in line for line in lines)
     assert "Errors: 1" in lines
     broken = news_site.url("/feeds/broken.xml")
-    assert any(line.startswith(f"  {broken}: malformed feed") and f"(source {broken})" in line for line in lines)
+    # One line per source; a source's own failure is on its line, its address shown once (issue 17).
+    assert any(line.startswith(f"  {broken}: failed: malformed feed") for line in lines)
+    assert result.output.count(broken) == 1
+    world = news_site.url("/feeds/world.atom")
+    assert any(line.startswith(f"  {world}: ok; ") and line.endswith(" new") for line in lines)
+
+
+def test_crawl_command_exits_1_when_every_source_failed(sqlite_engine: Engine) -> None:
+    from alert_servers import free_port
+
+    from monitor.catalog.sources import add_source
+    from monitor.http.safety import AddressPolicy
+    from monitor.storage.engine import session_scope
+
+    port = free_port()
+    urls = [f"http://127.0.0.2:{port}/feed-{n}.xml" for n in range(3)]
+    with session_scope(sqlite_engine) as session:
+        for url in urls:
+            add_source(session, url=url, kind="feed", policy=AddressPolicy.allowing(["127.0.0.2/32"]))
+    database = sqlite_engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        main, ["--db", database, "crawl"], env={"MONITOR_CRAWL_ALLOWED_NETWORKS": "127.0.0.2/32"}
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.rstrip().splitlines()[-1] == "Error: all 3 sources failed: is the network down?"
+    # Plain progress lines (not a terminal), each source once at the end, each address once in the summary.
+    assert all(f"crawl: {url}: failed" in result.output for url in urls)
+    summary = result.output[result.output.index("Crawl run 1") :]
+    assert all(summary.count(url) == 1 for url in urls)
 
 
 def test_time_limit_closes_the_crawl_and_keeps_the_feed_unvalidated(sqlite_engine: Engine, news_site: NewsSite) -> None:

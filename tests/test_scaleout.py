@@ -1,18 +1,20 @@
-"""Scale-out on the local Redis and PostgreSQL: crawler workers sharing one queue, dispatchers sharing one outbox.
+"""Scale-out on the local Redis and PostgreSQL: crawler workers sharing scrapy-redis's queue, dispatchers one outbox.
 
 Workers run in child processes (as `monitor crawler` would), each test under its own random Redis key
-prefix, removed afterwards. Waiting is always on an event (a worker's progress message, a process's end)
-with a bound.
+prefix, removed afterwards. Waiting is always on an event or a polled condition (a process's end, rows in
+the database, the site's request log) with a bound.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
 import re
 import signal
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -38,19 +40,13 @@ from alerts.channels.slack import SlackChannel
 from alerts.dispatcher import OutboxDispatcher
 from monitor.cli import main
 from monitor.config import Settings
-from monitor.crawling.runs import CrawlLimits
-from monitor.crawling.scaleout import (
-    ArticleClaims,
-    CrawlWorker,
-    RedisCrawlLauncher,
-    RedisKeys,
-    ScaleOutError,
-    SourceQueue,
-)
+from monitor.crawling.runs import CrawlLimits, fail_crawl_run
+from monitor.crawling.scaleout import CrawlWorker, RedisCrawlLauncher, RedisKeys, ScaleOutError
+from monitor.crawling.stale_runs import close_orphaned_runs
 from monitor.demo.site import LOCAL_SITE_NETWORK
 from monitor.service.signals import stop_on_signals
 from monitor.storage.engine import make_engine, migrate, session_scope
-from monitor.storage.models import Alert, AlertStatus, Article, CrawlRun, CrawlStatus, Match
+from monitor.storage.models import Alert, AlertStatus, Article, CrawlRun, CrawlStatus, Match, Source, utcnow
 
 pytest_plugins = ["conftest_newssite"]
 
@@ -119,33 +115,27 @@ def pg_engine(postgres_database: str) -> Iterator[Engine]:
 # -- worker processes ----------------------------------------------------------------------------------
 
 
-def run_worker_process(
-    overrides: dict[str, Any], key_prefix: str, name: str, once: bool, batch_size: int, events: Any
-) -> None:
-    """A crawler worker in a child process, as `monitor crawler` runs one: SIGTERM ends it after its source.
-
-    Every progress snapshot is put on `events` as (name, snapshot), so the test can act mid-crawl.
-    """
+def run_worker_process(overrides: dict[str, Any], key_prefix: str, name: str, once: bool, events: Any) -> None:
+    """A crawler worker in a child process, as `monitor crawler` runs one; its crawler's pid goes on `events`."""
     settings = Settings(**overrides)
     engine = make_engine(settings.database_url)
     stop = threading.Event()
-    worker = CrawlWorker(
-        settings,
-        engine,
-        name=name,
-        limits=TEST_LIMITS,
-        batch_size=batch_size,
-        key_prefix=key_prefix,
-        on_progress=lambda snapshot: events.put((name, snapshot)),
-        stop=stop,
-    )
+    worker = CrawlWorker(settings, engine, name=name, limits=TEST_LIMITS, key_prefix=key_prefix, stop=stop)
+    original = worker.run
+
+    def announce() -> None:
+        while worker.pid is None and not stop.is_set():
+            stop.wait(0.05)
+        events.put((name, worker.pid))
+
+    threading.Thread(target=announce, daemon=True).start()
     with stop_on_signals(stop):
-        worker.run(once=once)
+        original(once=once)
     engine.dispose()
 
 
 class Workers:
-    """Starts worker processes and follows their progress messages."""
+    """Starts worker processes; each reports the pid of its crawler process."""
 
     def __init__(self, overrides: dict[str, Any], key_prefix: str) -> None:
         self.context = multiprocessing.get_context("spawn")
@@ -153,33 +143,36 @@ class Workers:
         self.overrides = overrides
         self.key_prefix = key_prefix
         self.started: list[Any] = []
+        self.crawlers: dict[str, int] = {}
 
-    def start(self, name: str, *, once: bool, batch_size: int = 1) -> Any:
+    def start(self, name: str, *, once: bool) -> Any:
         process = self.context.Process(
             target=run_worker_process,
-            args=(self.overrides, self.key_prefix, name, once, batch_size, self.events),
+            args=(self.overrides, self.key_prefix, name, once, self.events),
             name=f"worker-{name}",
         )
         process.start()
         self.started.append(process)
         return process
 
-    def wait_for_progress(self, name: str, condition: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        """The first progress snapshot of worker `name` meeting `condition` (fails after WAIT seconds)."""
-        while True:
+    def crawler_pid(self, name: str) -> int:
+        while name not in self.crawlers:
             try:
-                worker, snapshot = self.events.get(timeout=WAIT)
+                worker, pid = self.events.get(timeout=WAIT)
             except queue.Empty:
-                pytest.fail(f"worker {name} reported no such progress within {WAIT:.0f} s")
-            if worker == name and condition(snapshot):
-                return dict(snapshot)
+                pytest.fail(f"worker {name} started no crawler within {WAIT:.0f} s")
+            self.crawlers[worker] = pid
+        return self.crawlers[name]
 
     def join_all(self) -> list[int | None]:
         for process in self.started:
-            process.join(WAIT * 2)
+            process.join(WAIT * 3)
         return [process.exitcode for process in self.started]
 
     def kill_all(self) -> None:
+        for pid in self.crawlers.values():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
         for process in self.started:
             if process.exitcode is None:
                 process.kill()
@@ -197,6 +190,14 @@ def workers_for(key_prefix: str) -> Iterator[Callable[[dict[str, Any]], Workers]
     yield make
     for workers in made:
         workers.kill_all()
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT * 3) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def settings_overrides(
@@ -298,32 +299,41 @@ def test_two_workers_store_each_article_once_and_two_dispatchers_send_each_alert
     news_site: NewsSite,
     redis_url: str,
     key_prefix: str,
+    client: redis.Redis,
     workers_for: Callable[[dict[str, Any]], Workers],
 ) -> None:
     prepare_crawl_database(pg_engine, news_site, keys=SOURCE_KEYS)
     urls = source_urls(news_site)
     with running_smtp() as smtp, running_slack() as slack, httpx.Client(timeout=5.0) as http:
         overrides = settings_overrides(pg_engine, redis_url, smtp, slack)
-        launcher = RedisCrawlLauncher(Settings(**overrides), key_prefix=key_prefix)
+        launcher = RedisCrawlLauncher(Settings(**overrides), pg_engine, key_prefix=key_prefix)
         launcher.launch(urls)
-        launcher.launch(urls)  # the scheduler's next tick: nothing is queued twice
-        assert launcher.queue.pending() == urls
+        launcher.launch(urls)  # the scheduler's next tick: a pass still running is not handed out twice
+        assert launcher.pending() == urls
 
         workers = workers_for(overrides)
-        # Two sources per run: both workers get work, with half the runs' start-up time.
-        workers.start("w1", once=True, batch_size=2)
-        workers.start("w2", once=True, batch_size=2)
+        workers.start("w1", once=True)
+        workers.start("w2", once=True)
         assert workers.join_all() == [0, 0]
 
-        # Every article stored once, and no article page fetched twice, whichever worker found it first.
+        # Every article stored once, and no page fetched twice, whichever worker took it.
         assert stored_urls(pg_engine) == Counter(news_site.url(page.path) for page in STORED_PAGES)
         runs = crawl_runs(pg_engine)
         assert {page.path: len(news_site.requests_for(page.path)) for page in FETCHED_PAGES} == {
             page.path: 1 for page in FETCHED_PAGES
         }, [(run.sources, run.status, run.errors) for run in runs]
-        assert sorted(url for run in runs for url in run.sources) == sorted(urls)
+        assert {
+            url: len(news_site.requests_for(NewsSite.FEED_PATHS[key]))
+            for key, url in zip(SOURCE_KEYS, urls, strict=True)
+        } == {url: 1 for url in urls}, "no feed fetched twice"
+        assert sorted(url for run in runs for url in run.sources) == sorted(urls), "one pass per source"
         assert {run.status for run in runs} == {CrawlStatus.finished}
-        assert launcher.queue.pending() == [] and launcher.queue.processing("w1") == []
+        assert all(run.stats["partial"] is False for run in runs)
+        assert launcher.pending() == [] and client.zcard(RedisKeys(key_prefix).requests) == 0
+        # The queue and filter are the deployment's, not one per worker; every pass released its fingerprints.
+        assert not list(client.scan_iter(match=f"{key_prefix}:*w1*"))
+        assert client.scard(RedisKeys(key_prefix).dupefilter) == 0
+        assert client.scard(RedisKeys(key_prefix).open_passes) == 0
 
         matches = match_ids(pg_engine)
         assert matches, "the site's pages speak to the baseline"
@@ -338,7 +348,7 @@ def test_two_workers_store_each_article_once_and_two_dispatchers_send_each_alert
 
 
 @pytest.mark.postgres
-def test_a_worker_killed_mid_crawl_and_restarted_loses_and_doubles_nothing(
+def test_a_worker_killed_mid_crawl_loses_nothing_and_doubles_nothing(
     pg_engine: Engine,
     news_site: NewsSite,
     redis_url: str,
@@ -346,41 +356,38 @@ def test_a_worker_killed_mid_crawl_and_restarted_loses_and_doubles_nothing(
     client: redis.Redis,
     workers_for: Callable[[dict[str, Any]], Workers],
 ) -> None:
-    keys = ("main", "world", "section")
+    """w1 is SIGKILLed (with its crawler) mid-crawl; w2 takes the requests w1 left queued and finishes them.
+
+    A pass that lost requests w1 had in hand is closed (its worker's process is gone), and the source's
+    next pass stores what it missed: in the end every article is stored exactly once and emailed once.
+    """
+    keys = ("main", "world", "sitemap", "section")
     prepare_crawl_database(pg_engine, news_site, keys=keys)
     urls = source_urls(news_site, keys)
     with running_smtp() as smtp:
         overrides = settings_overrides(pg_engine, redis_url, smtp)
-        RedisCrawlLauncher(Settings(**overrides), key_prefix=key_prefix).launch(urls)
+        launcher = RedisCrawlLauncher(Settings(**overrides), pg_engine, key_prefix=key_prefix)
+        launcher.launch(urls)
         workers = workers_for(overrides)
-        first = workers.start("w1", once=True, batch_size=len(urls))
-
-        workers.wait_for_progress("w1", lambda snapshot: snapshot["pages_fetched"] >= 2)
-        # Kill the worker and its crawl process at once, as when a container dies.
-        crawling = client.hgetall(RedisKeys(key_prefix).worker("w1"))
+        first = workers.start("w1", once=False)
+        crawler = workers.crawler_pid("w1")
+        wait_until(lambda: len(news_site.requests) >= 3, "w1 started fetching")
+        os.killpg(crawler, signal.SIGKILL)  # the crawler and its article workers at once, as a dying container
         first.kill()
-        os.killpg(int(crawling["crawl_pid"]), signal.SIGKILL)
         first.join(WAIT)
-        killed_run = int(crawling["crawl_run_id"])
-        source_queue = SourceQueue(client, RedisKeys(key_prefix))
-        assert sorted(source_queue.processing("w1")) == sorted(crawling["sources"].split()), "nothing is lost"
 
-        restarted = workers.start("w1", once=True, batch_size=len(urls))
-        restarted.join(WAIT * 2)
-        assert restarted.exitcode == 0
+        second = workers.start("w2", once=False)
+        # The orphaned passes are closed as the scheduler's periodic job does; then every source is due again.
+        wait_until(lambda: not close_and_count_running(pg_engine), "every pass ended")
+        launcher.launch(urls)
+        wait_until(lambda: not close_and_count_running(pg_engine), "the next passes ended")
+        os.kill(second.pid, signal.SIGTERM)
+        second.join(WAIT)
 
-        assert stored_urls(pg_engine) == Counter(
-            news_site.url(page.path) for page in (EN_TROOPS, RU_ARTICLE, CP1251_ARTICLE, UK_ARTICLE, SYNDICATED_COPY)
-        )
-        runs = {run.id: run for run in crawl_runs(pg_engine)}
-        assert runs[killed_run].status == CrawlStatus.failed
-        assert runs[killed_run].error == "the crawler worker w1 was restarted during this run"
-        finished = [run for run in runs.values() if run.id != killed_run]
-        assert sorted(url for run in finished for url in run.sources) == sorted(urls)
-        assert {run.status for run in finished} == {CrawlStatus.finished}
-        assert source_queue.pending() == [] and source_queue.processing("w1") == []
-
-        # The killed run's alerts are released by its failure, and each match is emailed once.
+        assert stored_urls(pg_engine) == Counter(news_site.url(page.path) for page in STORED_PAGES)
+        assert client.zcard(RedisKeys(key_prefix).requests) == 0, "the requests w1 left queued were taken"
+        runs = crawl_runs(pg_engine)
+        assert {run.status for run in runs[-len(urls) :]} == {CrawlStatus.finished}
         matches = match_ids(pg_engine)
         config = SmtpConfig(
             host="127.0.0.1", port=smtp.port, sender="monitor@example.org", recipients=RECIPIENTS, starttls=False
@@ -389,102 +396,65 @@ def test_a_worker_killed_mid_crawl_and_restarted_loses_and_doubles_nothing(
         assert emailed_match_ids(smtp) == matches
 
 
-def test_sigterm_lets_the_current_source_finish_then_the_worker_exits_0(
+def close_and_count_running(engine: Engine) -> int:
+    """What the scheduler's periodic job does (passes whose process is gone are closed); the runs still running."""
+    close_orphaned_runs(engine)
+    return sum(1 for run in crawl_runs(engine) if run.status == CrawlStatus.running)
+
+
+def test_sigterm_stops_a_worker_with_status_0_and_leaves_its_queue_to_the_others(
     sqlite_engine: Engine,
     news_site: NewsSite,
     redis_url: str,
     key_prefix: str,
-    client: redis.Redis,
     workers_for: Callable[[dict[str, Any]], Workers],
 ) -> None:
     keys = ("main", "world")
     prepare_crawl_database(sqlite_engine, news_site, keys=keys)
     urls = source_urls(news_site, keys)
     overrides = settings_overrides(sqlite_engine, redis_url)
-    RedisCrawlLauncher(Settings(**overrides), key_prefix=key_prefix).launch(urls)
+    RedisCrawlLauncher(Settings(**overrides), sqlite_engine, key_prefix=key_prefix).launch(urls)
     workers = workers_for(overrides)
     worker = workers.start("w1", once=False)  # without SIGTERM it would wait for sources for ever
-
-    workers.wait_for_progress("w1", lambda snapshot: snapshot["pages_fetched"] >= 1)
+    workers.crawler_pid("w1")
+    wait_until(lambda: all(run.status != CrawlStatus.running for run in crawl_runs(sqlite_engine)), "both passes ended")
     os.kill(worker.pid, signal.SIGTERM)
     worker.join(WAIT)
-
     assert worker.exitcode == 0
-    [run] = crawl_runs(sqlite_engine)
-    assert run.status == CrawlStatus.finished and run.sources == [urls[0]]
-    source_queue = SourceQueue(client, RedisKeys(key_prefix))
-    assert source_queue.pending() == [urls[1]] and source_queue.processing("w1") == []
-    assert not client.smembers(RedisKeys(key_prefix).workers), "the worker left the registry"
+    assert {run.status for run in crawl_runs(sqlite_engine)} == {CrawlStatus.finished}
 
 
 # -- the parts -----------------------------------------------------------------------------------------
 
 
-def test_a_source_is_queued_once_until_its_crawl_is_acknowledged(
-    redis_url: str, key_prefix: str, client: redis.Redis
+def test_a_source_is_handed_out_once_until_its_pass_is_recorded(
+    sqlite_engine: Engine, redis_url: str, key_prefix: str
 ) -> None:
-    launcher = RedisCrawlLauncher(Settings(redis_url=redis_url), key_prefix=key_prefix)
-    launcher.launch(["https://a.example/feed", "https://b.example/feed", "https://a.example/feed"])
-    assert launcher.queue.pending() == ["https://a.example/feed", "https://b.example/feed"]
-
-    taken = launcher.queue.take("w1", timeout=None)
-    assert taken is not None and taken.url == "https://a.example/feed"
-    launcher.launch(["https://a.example/feed"])  # being crawled: not queued again
-    assert launcher.queue.pending() == ["https://b.example/feed"]
-
-    launcher.queue.ack("w1", taken)
-    launcher.launch(["https://a.example/feed"])
-    assert launcher.queue.pending() == ["https://b.example/feed", "https://a.example/feed"]
-    assert launcher.queue.processing("w1") == []
-
-
-def test_an_article_claim_belongs_to_one_run_until_released(key_prefix: str, client: redis.Redis) -> None:
-    keys = RedisKeys(key_prefix)
-    first = ArticleClaims(client, keys, crawl_run_id=1, ttl=60)
-    second = ArticleClaims(client, keys, crawl_run_id=2, ttl=60)
-
-    assert first.claim("page-fingerprint")
-    assert first.claim("page-fingerprint"), "a retry or redirect of the same run keeps its claim"
-    assert not second.claim("page-fingerprint")
-    assert second.claim("other-page")
-
-    assert first.release() == 1
-    assert second.claim("page-fingerprint")
-    assert second.release() == 2
-    assert not list(client.scan_iter(match=f"{key_prefix}:*"))
-
-
-def test_a_live_worker_takes_over_a_dead_one(
-    sqlite_engine: Engine, redis_url: str, key_prefix: str, client: redis.Redis
-) -> None:
-    keys = RedisKeys(key_prefix)
-    source_queue = SourceQueue(client, keys)
-    source_queue.push("https://a.example/feed")
-    source_queue.push("https://b.example/feed")
-    # A worker that took a source and started a run, then died: registered, but its heartbeat is gone.
     with session_scope(sqlite_engine) as session:
-        run = CrawlRun(sources=["https://a.example/feed"])
-        session.add(run)
-        session.flush()
-        run_id = run.id
-    assert run_id is not None
-    assert source_queue.take("ghost", timeout=None) is not None
-    client.sadd(keys.workers, "ghost", "busy")
-    client.hset(keys.worker("ghost"), mapping={"sources": "https://a.example/feed", "crawl_run_id": run_id})
-    ArticleClaims(client, keys, crawl_run_id=run_id, ttl=60).claim("page")
-    client.set(keys.heartbeat("busy"), "1", ex=60)  # alive: left alone
+        for url in ("https://a.example/feed", "https://b.example/feed"):
+            session.add(Source(url=url))
+    launcher = RedisCrawlLauncher(Settings(redis_url=redis_url), sqlite_engine, key_prefix=key_prefix)
+    launcher.launch(["https://a.example/feed", "https://b.example/feed", "https://a.example/feed"])
+    assert launcher.pending() == ["https://a.example/feed", "https://b.example/feed"]
+    launcher.launch(["https://a.example/feed"])  # its pass is running: not handed out again
+    assert launcher.pending() == ["https://a.example/feed", "https://b.example/feed"]
 
-    live = CrawlWorker(Settings(redis_url=redis_url), sqlite_engine, name="live", key_prefix=key_prefix)
-    assert live.recover_dead_workers() == ["ghost"]
+    [first, _] = crawl_runs(sqlite_engine)
+    assert first.id is not None
+    fail_crawl_run(sqlite_engine, first.id, reason="recorded")
+    launcher.launch(["https://a.example/feed"])
+    assert launcher.pending() == ["https://a.example/feed", "https://b.example/feed", "https://a.example/feed"]
 
-    assert source_queue.pending() == ["https://a.example/feed", "https://b.example/feed"]
-    assert source_queue.processing("ghost") == []
-    assert client.smembers(keys.workers) == {"busy"}
-    with Session(sqlite_engine) as session:
-        failed = session.get(CrawlRun, run_id)
-    assert failed is not None and failed.status == CrawlStatus.failed
-    assert failed.error == "the crawler worker ghost stopped responding during this run"
-    assert ArticleClaims(client, keys, crawl_run_id=run_id + 1, ttl=60).claim("page"), "its claims are released"
+
+def test_a_pass_past_its_time_limit_is_closed_as_failed(sqlite_engine: Engine, redis_url: str, key_prefix: str) -> None:
+    with session_scope(sqlite_engine) as session:
+        session.add(CrawlRun(sources=["https://a.example/feed"], started_at=utcnow() - timedelta(hours=1)))
+        session.add(CrawlRun(sources=["https://b.example/feed"]))
+    launcher = RedisCrawlLauncher(Settings(redis_url=redis_url), sqlite_engine, key_prefix=key_prefix, time_limit=60)
+    assert len(launcher.close_overdue_runs(grace=30)) == 1
+    old, fresh = crawl_runs(sqlite_engine)
+    assert old.status == CrawlStatus.failed and "time limit of 60 s" in (old.error or "")
+    assert fresh.status == CrawlStatus.running
 
 
 # -- errors ----------------------------------------------------------------------------------------------
@@ -504,11 +474,15 @@ def test_the_crawler_command_says_in_one_line_when_redis_is_unset_or_down(tmp_pa
     assert down.output.startswith(f"Error: cannot reach Redis at {closed}: ") and down.output.count("\n") == 1
 
 
-def test_the_launcher_raises_one_line_when_redis_is_down() -> None:
+def test_the_launcher_raises_one_line_when_redis_is_down(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        session.add(Source(url="https://a.example/feed"))
     closed = f"redis://:s3cret@127.0.0.1:{free_port()}/0"
-    launcher = RedisCrawlLauncher(Settings(redis_url=closed))
+    launcher = RedisCrawlLauncher(Settings(redis_url=closed), sqlite_engine)
     with pytest.raises(ScaleOutError) as raised:
         launcher.launch(["https://a.example/feed"])
+    [run] = crawl_runs(sqlite_engine)
+    assert run.status == CrawlStatus.failed, "the pass that could not be handed out is not left running"
     message = str(raised.value)
     assert message.startswith(f"cannot queue crawls in Redis at redis://:***@127.0.0.1:{closed.rsplit(':', 1)[1]}")
     assert "s3cret" not in message and "\n" not in message

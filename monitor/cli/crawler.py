@@ -1,4 +1,4 @@
-"""`monitor crawler`: a scale-out crawler worker taking sources from the Redis queue (MONITOR_REDIS_URL)."""
+"""`monitor crawler`: a scale-out crawler worker fed through Redis (MONITOR_REDIS_URL), sharing scrapy-redis's queue."""
 
 from __future__ import annotations
 
@@ -27,39 +27,23 @@ pass_cli = click.make_pass_decorator(CliContext)
 
 @click.command()
 @click.option("--once", is_flag=True, help="Crawl what is queued now, then exit instead of waiting for more.")
-@click.option("--max-sources", type=click.IntRange(min=1), metavar="N", help="Exit after crawling N sources.")
-@click.option(
-    "--name",
-    metavar="NAME",
-    help="Worker name, unique per running worker (default: host name and process id). A worker restarted "
-    "under its name queues its unfinished source again at once.",
-)
-@click.option(
-    "--batch",
-    "batch_size",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    metavar="N",
-    help="Crawl up to N queued sources in one run (saves each run's start-up when many are due at once).",
-)
+@click.option("--name", metavar="NAME", help="Worker name for the logs (default: host name and process id).")
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=1),
     default=DEFAULT_SOURCE_TIME_LIMIT,
     show_default=True,
     metavar="SECONDS",
-    help="Stop a crawl run after this long.",
+    help="A source's pass is given up (recorded as partial) after this long.",
 )
 @pass_cli
-def crawler(
-    cli: CliContext, once: bool, max_sources: int | None, name: str | None, batch_size: int, time_limit: float
-) -> None:
-    """Crawl sources the scheduler queued in Redis, one recorded crawl run each, until stopped.
+def crawler(cli: CliContext, once: bool, name: str | None, time_limit: float) -> None:
+    """Crawl the sources the scheduler hands out through Redis, until stopped.
 
-    Any number of workers can run against one Redis and one PostgreSQL database: they share the queue
-    and never fetch the same article page twice. SIGTERM lets the current source finish, then the worker
-    exits with status 0; Ctrl-C stops the crawl at once and queues its source again.
+    Any number of workers, on any number of machines, can run against one Redis and one PostgreSQL
+    database: they share scrapy-redis's request queue and duplicate filter, so the pages of one feed are
+    fetched by whichever worker is free, and what a stopped or killed worker left queued is fetched by the
+    others. Each source's pass is recorded as a crawl run. SIGTERM or Ctrl-C stops the worker.
     """
     _configure_logging()
     url = require_redis_url(cli.settings)
@@ -73,24 +57,19 @@ def crawler(
         cli.engine,
         name=name,
         limits=CrawlLimits.from_settings(cli.settings, time_limit=time_limit),
-        batch_size=batch_size,
         client=client,
         stop=stop,
     )
     click.echo(f"crawler {worker.name}: taking sources from {safe_redis_url(url)}", err=True)
     try:
-        # SIGTERM only: Ctrl-C (SIGINT) stops the crawl at once, and its source is queued again.
-        with stop_on_signals(stop, (signal.SIGTERM,), then="stopping after the current source"):
-            report = worker.run(once=once, max_sources=max_sources)
+        with stop_on_signals(stop, (signal.SIGTERM, signal.SIGINT), then="stopping the crawler"):
+            code = worker.run(once=once)
     except redis.RedisError as exc:
-        # Whatever this worker had taken is still in its processing list: the next worker of this name,
-        # or any other once this one's heartbeat has expired, queues it again.
         raise click.ClickException(f"lost Redis at {safe_redis_url(url)}: {error_line(exc)}") from None
-    click.echo(
-        f"crawler {worker.name}: stopped after {report.crawled} source(s), {report.failed} failed run(s)", err=True
-    )
+    click.echo(f"crawler {worker.name}: stopped", err=True)
+    if code not in (0, None, -signal.SIGTERM):
+        raise click.ClickException(f"the crawler process ended with status {code}")
 
 
 def _configure_logging() -> None:
-    # One line per crawl run and per recovered worker; Scrapy's own logging stays in its child process.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

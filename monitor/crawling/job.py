@@ -29,6 +29,34 @@ class SourceSpec:
     last_modified: str | None = None
     # Sitemap entries last modified before this were seen by an earlier run and are skipped.
     since: datetime | None = None
+    # The source's interval (seconds): how long an unreachable host of it is remembered by the crawler.
+    every_seconds: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (for the Redis feed of scale-out)."""
+        values = asdict(self)
+        values["since"] = self.since.isoformat() if self.since else None
+        return values
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> SourceSpec:
+        since = values.get("since")
+        return cls(**{**values, "since": datetime.fromisoformat(since) if since else None})
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One source's pass handed to a running crawler: the `CrawlRun` it is recorded in, and the source."""
+
+    crawl_run_id: int
+    source: SourceSpec
+
+    def to_json(self) -> dict[str, Any]:
+        return {"crawl_run_id": self.crawl_run_id, "source": self.source.to_json()}
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> Assignment:
+        return cls(crawl_run_id=int(values["crawl_run_id"]), source=SourceSpec.from_json(values["source"]))
 
 
 # Each analyzer holds its own baseline index and, when installed, the sentence encoder: a few hundred MB.
@@ -82,13 +110,22 @@ class CrawlLimits:
 
 @dataclass(frozen=True)
 class CrawlJob:
-    """Everything the child process needs; `database_url` carries credentials and is never logged."""
+    """Everything the child process needs; `database_url` carries credentials and is never logged.
+
+    A one-shot job crawls `sources` as the run `crawl_run_id` and ends. A crawler that stays up
+    (`feed` set) starts with no sources and is handed `Assignment`s: `"pipe"` over its connection from the
+    process that started it (the embedded service), or `"redis"` from the scheduler through Redis
+    (`monitor crawler`, scale-out); it records each source's run itself and runs until it is stopped.
+    """
 
     database_url: str
     crawl_run_id: int | None
     sources: tuple[SourceSpec, ...]
     limits: CrawlLimits = CrawlLimits()
     on_matches: MatchHook | None = None
+    feed: str | None = None  # None (one-shot), "pipe" or "redis"
+    redis_url: str | None = None
+    redis_prefix: str | None = None
 
 
 @dataclass
@@ -106,6 +143,9 @@ class SourceOutcome:
     articles_found: int = 0
     # New links over the per-source cap (`CrawlLimits.max_items_per_source`), left for the next runs.
     left_for_later: int = 0
+    # Pages fetched for this source and articles it added: for per-source progress and summaries.
+    pages: int = 0
+    new_articles: int = 0
 
 
 @dataclass

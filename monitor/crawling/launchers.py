@@ -2,9 +2,12 @@
 
 - `CrawlLauncher`: the protocol. `launch` blocks until the crawl is recorded (local crawling) or returns
   once it is queued (scale-out); `ManagedCrawlLauncher` also recovers and stops the crawls it owns.
+- `CrawlerLauncher` (the embedded default): one crawler process that stays up beside the service
+  (`monitor.crawling.runs.StayingCrawler`); `launch` opens each source's pass (its `CrawlRun` row) and hands
+  it to the running spider, then returns: a slow source never holds up the scheduler or another source.
 - `LocalCrawlLauncher`: a Scrapy child process per run here (`monitor.crawling.runs.start_crawl`), with a
-  time limit.
-- `monitor.crawling.scaleout.RedisCrawlLauncher`: queues the sources for `monitor crawler` workers.
+  time limit, and `launch` waiting for its end (the demo, and tests of one whole run).
+- `monitor.crawling.scaleout.RedisCrawlLauncher`: hands the passes to `monitor crawler` workers via Redis.
 
 `make_launcher` picks one from the settings.
 """
@@ -23,7 +26,15 @@ from sqlalchemy.engine import Engine
 
 from alerts.outbox import enqueue_channels, match_alert_hook
 from monitor.config import Settings
-from monitor.crawling.runs import CrawlLimits, RunningCrawl, fail_running_crawl_runs, start_crawl
+from monitor.crawling.runs import (
+    CrawlLimits,
+    PassFinished,
+    RunningCrawl,
+    StayingCrawler,
+    fail_running_crawl_runs,
+    open_pass,
+    start_crawl,
+)
 from monitor.errors import MonitorError
 from monitor.ingest.model import MatchHook
 from monitor.storage.models import CrawlStatus, utcnow
@@ -64,6 +75,54 @@ class ManagedCrawlLauncher(CrawlLauncher, Protocol):
 
 class CrawlFailedError(MonitorError):
     """A crawl ran and failed; its `CrawlRun` row holds the reason."""
+
+
+class CrawlerLauncher:
+    """Hands each due source's pass to the one crawler process that stays up here, and returns at once.
+
+    The crawler records each pass; `on_finished(crawl_run_id, status)` is called when it has (the service
+    wakes the outbox then). A source whose previous pass is still under way is not handed over again.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        limits: CrawlLimits,
+        on_matches: MatchHook | None,
+        on_finished: PassFinished | None = None,
+    ) -> None:
+        self.engine = engine
+        self.on_finished = on_finished
+        self.crawler = StayingCrawler(engine, limits=limits, on_matches=on_matches, on_finished=self._finished)
+        self._stopping = False
+
+    def launch(self, source_urls: Sequence[str], *, every_seconds: float | None = None) -> None:
+        if self._stopping:
+            logger.info("crawl of %s not started: the service is stopping", ", ".join(source_urls))
+            return
+        for url in source_urls:
+            assignment = open_pass(self.engine, url, every_seconds=every_seconds)
+            if assignment is None:
+                logger.info("%s: its previous pass is still under way (or it is paused); not handed over", url)
+                continue
+            self.crawler.assign(assignment)
+
+    def _finished(self, crawl_run_id: int, status: str) -> None:
+        logger.info("crawl run %d: %s", crawl_run_id, status)
+        if self.on_finished is not None:
+            self.on_finished(crawl_run_id, status)
+
+    def running_run_ids(self) -> set[int]:
+        return self.crawler.active()
+
+    def recover_interrupted_runs(self) -> int:
+        """Mark runs left `running` as failed: at start-up this launcher's crawler has none yet."""
+        return fail_running_crawl_runs(self.engine, reason=INTERRUPTED_RUN, now=utcnow())
+
+    def stop(self, grace: float) -> None:
+        self._stopping = True
+        self.crawler.stop(grace)
 
 
 class LocalCrawlLauncher:
@@ -156,13 +215,15 @@ def _ask_to_finish(crawl: RunningCrawl) -> None:
 
 
 def make_launcher(settings: Settings, engine: Engine, *, limits: CrawlLimits | None = None) -> CrawlLauncher:
-    """Redis-backed crawler workers when MONITOR_REDIS_URL is set, else crawls in child processes here."""
+    """Redis-fed crawler workers when MONITOR_REDIS_URL is set, else one crawler that stays up here."""
     if settings.redis_url:
         from monitor.crawling.scaleout import RedisCrawlLauncher
 
-        launcher: CrawlLauncher = RedisCrawlLauncher(settings, engine)
+        launcher: CrawlLauncher = RedisCrawlLauncher(
+            settings, engine, time_limit=(limits.time_limit if limits else None)
+        )
         return launcher
-    return LocalCrawlLauncher(
+    return CrawlerLauncher(
         engine,
         limits=limits or CrawlLimits.from_settings(settings, time_limit=DEFAULT_CRAWL_TIME_LIMIT),
         on_matches=match_alert_hook(enqueue_channels(settings)),

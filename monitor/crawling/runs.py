@@ -16,21 +16,22 @@ import logging
 import multiprocessing
 import os
 import signal
-import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection, wait
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from monitor.catalog.sources import get_source, list_sources
-from monitor.crawling.job import CrawlJob, CrawlLimits, CrawlReport, SourceOutcome, SourceSpec
+from monitor.crawling.job import Assignment, CrawlJob, CrawlLimits, CrawlReport, SourceSpec
+from monitor.crawling.records import record_run
 from monitor.crawling.stale_runs import record_crawl_process
 from monitor.errors import InputError
 from monitor.ingest.model import MatchHook
@@ -43,7 +44,6 @@ __all__ = [
     "RunningCrawl",
     "fail_crawl_run",
     "fail_running_crawl_runs",
-    "progress_printer",
     "run_crawl",
     "start_crawl",
 ]
@@ -66,20 +66,6 @@ class CrawlSummary:
     report: CrawlReport
     error: str | None
     sources: tuple[str, ...]
-
-
-def progress_printer(stream: TextIO | None = None) -> ProgressCallback:
-    """A progress callback writing one line per report to `stream` (stderr by default)."""
-
-    def show(snapshot: dict[str, Any]) -> None:
-        print(
-            f"crawl: {snapshot.get('pages_fetched', 0)} pages fetched, {snapshot.get('articles_new', 0)} new "
-            f"articles, {snapshot.get('errors', 0)} errors ({snapshot.get('elapsed', 0):.0f} s)",
-            file=stream or sys.stderr,
-            flush=True,
-        )
-
-    return show
 
 
 def select_sources(session: Session, urls: Sequence[str] | None = None) -> list[Source]:
@@ -212,63 +198,16 @@ class RunningCrawl:
         report = CrawlReport.from_message(message) if message is not None else CrawlReport()
         if message is None:
             report.pages_fetched = int(self.last_progress.get("pages_fetched", 0))
-        status = CrawlStatus.finished if message is not None else CrawlStatus.failed
-        now = utcnow()
-        with session_scope(self.engine) as session:
-            run = session.get(CrawlRun, self.crawl_run_id)
-            assert run is not None
-            run.status = status
-            run.finished_at = now
-            stats = report.stats()
-            if message is None:
-                stats.update(partial=True, partial_reason=f"the crawl failed: {failure}")
-            run.stats = stats
-            run.errors = list(report.errors)
-            run.error = failure if message is None else None
-            session.add(run)
-            for spec in self.job.sources:
-                source = session.get(Source, spec.id)
-                if source is not None:
-                    _update_source(source, report, failure, now)
-                    session.add(source)
-        return CrawlSummary(self.crawl_run_id, status, report, run.error, tuple(spec.url for spec in self.job.sources))
+        status, error = record_run(self.engine, self.crawl_run_id, self.job.sources, report, failure)
+        return CrawlSummary(self.crawl_run_id, status, report, error, tuple(spec.url for spec in self.job.sources))
 
 
-def _update_source(source: Source, report: CrawlReport, failure: str | None, now: datetime) -> None:
-    """Record one source's crawl state. Validators are saved only after a complete, clean fetch of it."""
-    outcome = report.sources.get(source.id or -1)
-    if failure is not None or outcome is None:
-        source.last_status = "failed"
-        source.last_error = failure or "the crawl ended before this source was fetched"
-        source.consecutive_failures += 1
-        return
-    if outcome.status == "failed":
-        source.last_status = "failed"
-        source.last_error = outcome.error
-        source.consecutive_failures += 1
-        return
-    source.consecutive_failures = 0
-    complete = report.finish_reason == "finished" and outcome.transient_errors == 0
-    if complete:
-        # Also the `since` of sitemap `lastmod` filtering, so it only moves on after a complete crawl.
-        source.last_crawled_at = now
-    if outcome.status != "not_modified":
-        # After a transient failure the next run must see the items again, not a 304.
-        source.etag = _limit(outcome.etag, 500) if complete else None
-        source.last_modified = _limit(outcome.last_modified, 100) if complete else None
-    source.last_status = "partial" if outcome.article_errors else outcome.status
-    source.last_error = _article_errors_note(outcome)
+def _crawl_entry() -> Callable[[CrawlJob, Connection], None]:
+    """The one door from `monitor` into `spiders`: the crawl process's entry point (imported late, so that
+    `monitor` imports neither Scrapy nor Twisted until a crawl starts)."""
+    from spiders.run import run_crawl_job
 
-
-def _article_errors_note(outcome: SourceOutcome) -> str | None:
-    if not outcome.article_errors:
-        return None
-    plural = "s" if outcome.article_errors != 1 else ""
-    return f"{outcome.article_errors} problem{plural} with its pages or items (see the crawl run's errors)"
-
-
-def _limit(value: str | None, length: int) -> str | None:
-    return value[:length] if value else None
+    return run_crawl_job
 
 
 def start_crawl(
@@ -296,11 +235,9 @@ def start_crawl(
             limits=limits or CrawlLimits(),
             on_matches=on_matches,
         )
-    from spiders.run import run_crawl_job
-
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=run_crawl_job, args=(job, sender), name=f"crawl-{job.crawl_run_id}")
+    process = context.Process(target=_crawl_entry(), args=(job, sender), name=f"crawl-{job.crawl_run_id}")
     running = RunningCrawl(engine, job, process, receiver)
     try:
         process.start()
@@ -355,3 +292,204 @@ def fail_crawl_run(engine: Engine, crawl_run_id: int, *, reason: str) -> bool:
         run.stats = {**run.stats, "partial": True}
         session.add(run)
     return True
+
+
+# -- a crawler that stays up ----------------------------------------------------------------------------
+
+
+def open_pass(engine: Engine, source_url: str, *, every_seconds: float | None = None) -> Assignment | None:
+    """The `CrawlRun` row of one source's pass, as an `Assignment` for a crawler that stays up.
+
+    None when the source is not stored or not enabled, or when a pass of it is still running (a source is
+    never crawled twice at once, whichever crawler has it).
+    """
+    with session_scope(engine) as session:
+        source = get_source_or_none(session, source_url)
+        if source is None or not source.enabled:
+            return None
+        running = session.exec(select(CrawlRun.sources).where(col(CrawlRun.status) == CrawlStatus.running))
+        if any(list(sources) == [source.url] for sources in running):
+            return None
+        run = CrawlRun(sources=[source.url])
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        spec = replace(_spec(source), every_seconds=every_seconds or source.every_seconds)
+        return Assignment(crawl_run_id=run.id, source=spec)
+
+
+def get_source_or_none(session: Session, url: str) -> Source | None:
+    try:
+        return get_source(session, url=url)
+    except InputError:
+        return None
+
+
+PassFinished = Callable[[int, str], None]
+
+
+class StayingCrawler:
+    """The embedded crawler: one child process with one Scrapy spider that stays open, fed passes over a pipe.
+
+    Started on the first `assign`, restarted by the next one if it died. The child records each pass
+    (`spiders.run.PipeFeed`) and says so; `on_finished(crawl_run_id, status)` is then called here (from a
+    reader thread). A child that dies leaves its passes `running`: they are recorded as failed here.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        limits: CrawlLimits,
+        on_matches: MatchHook | None,
+        on_finished: PassFinished | None = None,
+    ) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.on_matches = on_matches
+        self.on_finished = on_finished
+        self._lock = threading.Lock()
+        self._process: Any = None
+        self._connection: Connection | None = None
+        self._active: set[int] = set()
+        self._changed = threading.Condition(self._lock)
+
+    @property
+    def pid(self) -> int | None:
+        with self._lock:
+            return self._process.pid if self._process is not None else None
+
+    def active(self) -> set[int]:
+        with self._lock:
+            return set(self._active)
+
+    def assign(self, assignment: Assignment) -> None:
+        with self._lock:
+            if self._process is None or self._process.exitcode is not None:
+                self._start()
+            assert self._connection is not None and self._process is not None
+            self._active.add(assignment.crawl_run_id)
+            self._connection.send(("assign", assignment.to_json()))
+            pid = self._process.pid
+        try:
+            record_crawl_process(self.engine, assignment.crawl_run_id, pid=pid)
+        except SQLAlchemyError as exc:
+            logger.warning("could not record the process of crawl run %d: %s", assignment.crawl_run_id, exc)
+
+    def _start(self) -> None:
+        job = crawler_job(self.engine, limits=self.limits, on_matches=self.on_matches, feed="pipe")
+        started = threading.Event()
+        failure: list[BaseException] = []
+        handle: list[tuple[Any, Connection]] = []
+
+        def own() -> None:
+            # Started from this thread, which lives as long as the child: the child's death-of-parent
+            # signal (`spiders.lifetime`) is tied to the thread that started it.
+            try:
+                handle.append(start_crawler_process(job))
+            except BaseException as exc:
+                failure.append(exc)
+                return
+            finally:
+                started.set()
+            self._follow(*handle[0])
+
+        threading.Thread(target=own, name="crawler", daemon=True).start()
+        started.wait()
+        if failure:
+            raise failure[0]
+        self._process, self._connection = handle[0]
+        logger.info("crawler process %d started", self._process.pid)
+
+    def _follow(self, process: Any, connection: Connection) -> None:
+        while True:
+            try:
+                ready = wait([connection, process.sentinel])
+                if connection not in ready:
+                    break
+                kind, *payload = connection.recv()
+            except (EOFError, OSError):
+                break
+            if kind == "finished":
+                run_id, status = int(payload[0]), str(payload[1])
+                with self._lock:
+                    self._active.discard(run_id)
+                    self._changed.notify_all()
+                if self.on_finished is not None:
+                    self.on_finished(run_id, status)
+        process.join()
+        with self._lock:
+            lost = set(self._active) if self._process is process else set()
+            if self._process is process:
+                self._active.clear()
+                self._process = None
+                self._connection = None
+            self._changed.notify_all()
+        code = process.exitcode
+        reason = f"the crawler process ended (exit status {code}) before this pass was recorded"
+        if code is not None and code < 0:
+            reason = f"the crawler process was killed by {signal.Signals(-code).name} during this pass"
+        for run_id in lost:
+            fail_crawl_run(self.engine, run_id, reason=reason)
+            if self.on_finished is not None:
+                self.on_finished(run_id, CrawlStatus.failed)
+
+    def stop(self, grace: float) -> None:
+        """No new passes; those under way finish within `grace` seconds, else are stopped and recorded."""
+        with self._lock:
+            process, connection = self._process, self._connection
+        if process is None or connection is None:
+            return
+        with contextlib.suppress(OSError):
+            connection.send(("stop", None))
+        with self._lock:
+            self._changed.wait_for(lambda: not self._active, timeout=grace)
+        process.join(max(1.0, grace / 4))
+        if process.exitcode is None:
+            # Scrapy closes the spider on SIGTERM: the passes under way are recorded as partial.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
+            process.join(KILL_GRACE_SECONDS)
+        if process.exitcode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.join()
+        with self._lock:
+            self._changed.wait_for(lambda: self._process is not process, timeout=10.0)
+
+
+def crawler_job(
+    engine: Engine,
+    *,
+    limits: CrawlLimits,
+    on_matches: MatchHook | None,
+    feed: str,
+    redis_url: str | None = None,
+    redis_prefix: str | None = None,
+) -> CrawlJob:
+    """The job of a crawler that stays up: no sources of its own, fed by `feed` ("pipe" or "redis")."""
+    return CrawlJob(
+        database_url=engine.url.render_as_string(hide_password=False),
+        crawl_run_id=None,
+        sources=(),
+        limits=limits,
+        on_matches=on_matches,
+        feed=feed,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+    )
+
+
+def start_crawler_process(job: CrawlJob) -> tuple[Any, Connection]:
+    """Start a crawler that stays up (`job.feed` set) in a child process; returns it and our end of its pipe.
+
+    The caller must keep the starting thread alive as long as the child (see `spiders.lifetime`).
+    """
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe(duplex=True)
+    process = context.Process(target=_crawl_entry(), args=(job, theirs), name="crawler")
+    try:
+        process.start()
+    finally:
+        theirs.close()
+    return process, ours

@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from alerts.digest import DigestSending, send_digest
 from alerts.dispatcher import OutboxDispatcher
 from monitor.crawling.launchers import CrawlFailedError, CrawlLauncher, ManagedCrawlLauncher
+from monitor.crawling.records import backoff_factor
 from monitor.crawling.stale_runs import close_orphaned_runs
 from monitor.errors import error_line
 from monitor.storage.engine import session_scope
@@ -148,6 +149,7 @@ class MonitorJobs:
         self.after_crawl = after_crawl
         self.health = JobHealth()
         self._crawling: set[int] = set()
+        self._skipped: dict[int, int] = {}  # due times skipped while a failing source backs off
         self._crawling_lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -166,7 +168,11 @@ class MonitorJobs:
             self.health.succeeded(name, self.clock())
 
     def crawl_source(self, source_id: int) -> None:
-        """Crawl one source, unless a crawl of it is still going on here or it was removed or paused."""
+        """Crawl one source, unless a crawl of it is still going on here or it was removed or paused.
+
+        A source that keeps failing backs off (`monitor.crawling.records.backoff_factor`): it is handed
+        over only every 2nd, 4th... time it falls due, and its last error says so.
+        """
         with self._crawling_lock:
             if source_id in self._crawling:
                 logger.info("source %d is still being crawled: this run is skipped", source_id)
@@ -174,8 +180,11 @@ class MonitorJobs:
             self._crawling.add(source_id)
         try:
             with self.recorded(crawl_job_name(source_id)):
-                url = self._enabled_source_url(source_id)
-                if url is None:
+                found = self._enabled_source(source_id)
+                if found is None:
+                    return
+                url, failures = found
+                if self._backing_off(source_id, failures):
                     return
                 self.launcher.launch([url])
         finally:
@@ -184,16 +193,32 @@ class MonitorJobs:
             if self.after_crawl is not None:
                 self.after_crawl()
 
-    def _enabled_source_url(self, source_id: int) -> str | None:
+    def _enabled_source(self, source_id: int) -> tuple[str, int] | None:
         with session_scope(self.engine) as session:
             source = session.get(Source, source_id)
-            return source.url if source is not None and source.enabled else None
+            return (source.url, source.consecutive_failures) if source is not None and source.enabled else None
+
+    def _backing_off(self, source_id: int, failures: int) -> bool:
+        factor = backoff_factor(failures)
+        with self._crawling_lock:
+            skipped = self._skipped.get(source_id, 0)
+            if factor > 1 and skipped + 1 < factor:
+                self._skipped[source_id] = skipped + 1
+                logger.debug(
+                    "source %d failed %d times in a row: backing off (%d/%d)", source_id, failures, skipped + 1, factor
+                )
+                return True
+            self._skipped.pop(source_id, None)
+        return False
 
     def close_orphaned_runs(self) -> None:
         """Close the runs left `running` on this host whose crawl process is gone (`monitor.crawling.stale_runs`)."""
         with self.recorded(ORPHANED_RUNS_JOB):
             keep = self.launcher.running_run_ids() if isinstance(self.launcher, ManagedCrawlLauncher) else ()
             close_orphaned_runs(self.engine, keep=keep, now=self.clock())
+            close_overdue = getattr(self.launcher, "close_overdue_runs", None)
+            if close_overdue is not None:  # scale-out: passes whose worker died, on any host
+                close_overdue()
 
     def drain_outbox(self) -> None:
         """Deliver every due alert through the configured channels (nothing to do without one)."""

@@ -26,7 +26,13 @@ from alerts.channels import build_channels
 from alerts.dispatcher import DEFAULT_LEASE, OutboxDispatcher
 from alerts.outbox import configured_channels, no_channel_notice
 from monitor.config import Settings
-from monitor.crawling.launchers import DEFAULT_CRAWL_TIME_LIMIT, CrawlLauncher, ManagedCrawlLauncher, make_launcher
+from monitor.crawling.launchers import (
+    DEFAULT_CRAWL_TIME_LIMIT,
+    CrawlerLauncher,
+    CrawlLauncher,
+    ManagedCrawlLauncher,
+    make_launcher,
+)
 from monitor.crawling.runs import CrawlLimits
 from monitor.errors import MonitorError
 from monitor.service.jobs import MonitorJobs
@@ -136,6 +142,8 @@ def run_service(
         )
         scheduler = MonitorScheduler(jobs, options.schedule)
         jobs.after_crawl = scheduler.wake_outbox
+        if isinstance(launcher, CrawlerLauncher):  # the outbox is woken when a pass is recorded
+            launcher.on_finished = lambda _run, _status: scheduler.wake_outbox()
         scheduler.start()
         try:
             web = _serve_web_in_thread(settings, engine, host=host, port=port, stop=stop)

@@ -14,7 +14,6 @@ launcher's (`monitor.crawling.launchers`).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
@@ -105,6 +104,9 @@ class MonitorScheduler:
         # `stop` while it sets `_stopping`: APScheduler's shutdown holds its job-store lock while it waits
         # for the running jobs, so a job that reached for that lock then would wait for ever.
         self._sync_lock = threading.Lock()
+        self._outbox_running = False  # the outbox job was woken and has not finished (under `_sync_lock`)
+        self._outbox_again = False
+        self._wakes = 0
         self.scheduler = BackgroundScheduler(
             executors={
                 "default": ThreadPoolExecutor(4),
@@ -119,7 +121,7 @@ class MonitorScheduler:
         self.scheduler.start(paused=paused)
         now = self.clock()
         self.scheduler.add_job(
-            self.jobs.drain_outbox,
+            self._outbox_job,
             IntervalTrigger(seconds=self.options.outbox_every.total_seconds(), start_date=now),
             id=OUTBOX_JOB,
             name="drain the alert outbox",
@@ -245,13 +247,40 @@ class MonitorScheduler:
         with self._sync_lock:
             return self._crawl_jobs()
 
+    def _outbox_job(self) -> None:
+        """Drain the outbox; again at once if a crawl pass ended meanwhile (`wake_outbox`)."""
+        with self._sync_lock:
+            self._outbox_running = True
+        while True:
+            self.jobs.drain_outbox()
+            with self._sync_lock:
+                if not self._outbox_again:
+                    self._outbox_running = False
+                    return
+                self._outbox_again = False
+
     def wake_outbox(self) -> None:
-        """Run the outbox job now (after a crawl), instead of at its next minute."""
+        """Run the outbox job now (after a crawl pass), instead of at its next minute.
+
+        While a drain runs, a wake makes it drain once more when it ends, rather than asking APScheduler
+        for a second instance of a running job (which it skips, with a warning, as passes end many a
+        minute). Otherwise the wake is a one-off job of its own id, so that even the moment between a
+        drain's end and APScheduler noticing it cannot make it skip one.
+        """
         with self._sync_lock:
             if self._stopping.is_set():
                 return
-            with contextlib.suppress(Exception):  # the outbox job may be gone (a scheduler never started)
-                self.scheduler.modify_job(OUTBOX_JOB, next_run_time=self.clock())
+            if self._outbox_running:
+                self._outbox_again = True
+                return
+            self._outbox_running = True
+            self._wakes += 1
+            try:
+                self.scheduler.add_job(
+                    self._outbox_job, id=f"{OUTBOX_JOB}-wake-{self._wakes}", name="drain the alert outbox now"
+                )
+            except Exception:  # a scheduler never started, or shut down
+                self._outbox_running = False
 
     def stop(self, *, launcher_grace: float = 20.0) -> None:
         """Stop cleanly: no new runs, running crawls finished or stopped and recorded, running jobs done."""

@@ -11,7 +11,9 @@ crawl, and one bad item never keeps the items after it from being crawled.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,23 +22,34 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import scrapy
 from lxml import etree
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
 from monitor.config import DEFAULT_CRAWL_MAX_ITEMS
-from monitor.crawling.job import CrawlJob, SourceSpec
+from monitor.crawling.job import Assignment, CrawlJob, SourceSpec
 from monitor.http.safety import AddressPolicy
 from spiders.extraction import strip_tracking
-from spiders.failures import describe_failure
+from spiders.failures import describe_failure, unreachable_host
 from spiders.items import FetchedArticle
 from spiders.safety import policy_from_settings
-from spiders.tally import CrawlTally
+from spiders.tally import CrawlTally, Tally
 
 StoredUrls = Callable[[Sequence[str]], set[str]]
 MAX_ITEMS_SETTING = "CRAWL_MAX_ITEMS_PER_SOURCE"
 # The address an article request was made for (as found in its source, tracking removed).
 LINK_META = "monitor_link"
+# The crawl run (a source's pass) a request belongs to, for a spider that stays up.
+RUN_META = "monitor_run"
+# Set by scale-out (`spiders.redis_scheduler`): article requests go through the duplicate filter the
+# workers share, so that no two workers fetch one page; alone, the spider deduplicates them itself.
+SHARED_DUPEFILTER_SETTING = "MONITOR_SHARED_DUPEFILTER"
+# How often a spider that stays up asks its feed for new passes, even while it is busy.
+FEED_POLL_SECONDS = 0.5
+# An unreachable host is remembered this long when its source has no interval of its own.
+DEFAULT_UNREACHABLE_MEMORY = 30 * 60.0
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -46,6 +59,26 @@ class FetchedUrls(Protocol):
     def remember(self, url: str, outcome: str) -> None: ...
 
     def flush(self) -> None: ...
+
+
+class SourceFeed(Protocol):
+    """Where a spider that stays up gets its work, and where it hands each finished source pass.
+
+    `take` is called every `FEED_POLL_SECONDS` (and whenever the spider goes idle); it returns the passes
+    handed over since, or None when the crawler is to stop taking work.
+    """
+
+    def take(self) -> list[Assignment] | None: ...
+
+    def tally(self, assignment: Assignment) -> Tally: ...
+
+    def tally_of(self, crawl_run_id: int) -> Tally: ...
+
+    def finished(self, crawl_run_id: int, *, finish_reason: str) -> None: ...
+
+    def overdue(self) -> list[int]: ...
+
+    def close(self, reason: str) -> None: ...
 
 
 # Path segments of listing and service pages, never articles.
@@ -102,8 +135,28 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _ends_request(callback: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """A callback that, once it has run to its end (or failed), ends its request in the pass's count."""
+
+    @functools.wraps(callback)
+    def wrapper(self: Any, response: Response) -> Iterator[Any]:
+        try:
+            yield from callback(self, response)
+        finally:
+            self._request_ended(response.meta)
+
+    return wrapper
+
+
 class NewsSpider(scrapy.Spider):
-    """Crawls the sources of one `CrawlJob`, yielding a `FetchedArticle` per new article page."""
+    """Crawls the sources of one `CrawlJob`, yielding a `FetchedArticle` per new article page.
+
+    With a `feed`, the spider stays open (`spider_idle` raises `DontCloseSpider`, the shape of
+    scrapy-redis's `RedisSpider`) and crawls the source passes the feed hands it, many at once: each
+    request carries its pass (`RUN_META`), each pass has its own tally, and a pass whose last request and
+    article are done is handed back to the feed to be recorded. A host that cannot be resolved or
+    connected to is remembered until its source's next interval: later requests to it fail at once.
+    """
 
     name = "news"
 
@@ -114,6 +167,7 @@ class NewsSpider(scrapy.Spider):
         tally: CrawlTally,
         stored_urls: StoredUrls,
         fetched: FetchedUrls | None = None,
+        feed: SourceFeed | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -121,13 +175,26 @@ class NewsSpider(scrapy.Spider):
         self.tally = tally
         self.stored_urls = stored_urls
         self.fetched = fetched
-        self._requested: set[str] = set()
+        self.feed = feed
+        self._requested: set[tuple[int | None, str]] = set()
         # Article links requested and not answered yet, and sources whose document has not been read:
         # what a run cut short leaves for the next one.
         self._outstanding: set[str] = set()
         self._unread_sources: set[int] = set()
-        self._taken: dict[int, int] = {}
+        self._taken: dict[tuple[int | None, int], int] = {}
         self._policy: AddressPolicy | None = None
+        # host[:port] -> (monotonic time until which it is taken as unreachable, the reason)
+        self._unreachable: dict[str, tuple[float, str]] = {}
+        self._taking = feed is not None
+        self._poller: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.feed is not None:
+            crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+            crawler.signals.connect(spider._on_dropped, signal=signals.request_dropped)
+        return spider
 
     @property
     def policy(self) -> AddressPolicy:
@@ -137,17 +204,117 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         for source in self.job.sources:
-            self.tally.source(source.id)
+            self.tally.source_started(source.id)
             self._unread_sources.add(source.id)
-            yield self._source_request(source)
+            request = self._source_request(source)
+            if request is not None:
+                yield request
+        if self.feed is not None:
+            from twisted.internet import task
+
+            self._poller = task.LoopingCall(self._take_work)
+            self._poller.start(FEED_POLL_SECONDS, now=True)
 
     def closed(self, reason: str) -> None:
         """Scrapy's close hook: note what was left undone (a run stopped by its time limit, say)."""
         self.tally.left_undone(articles=len(self._outstanding), sources=len(self._unread_sources))
+        if self.feed is not None:
+            if self._poller is not None and self._poller.running:
+                self._poller.stop()
+            self.feed.close(reason)
+
+    # -- a spider that stays up ---------------------------------------------------------------------------
+
+    def tally_for(self, meta: dict[str, Any]) -> Tally:
+        """The tally of the pass a request (or an item's request) belongs to."""
+        run_id = meta.get(RUN_META)
+        if run_id is None or self.feed is None:
+            return self.tally
+        return self.feed.tally_of(run_id)
+
+    def _take_work(self) -> None:
+        if not self._taking or self.feed is None:
+            return
+        try:
+            taken = self.feed.take()
+        except Exception:  # Redis away, say: a LoopingCall that raised would never run again
+            self.logger.exception("could not take new passes; trying again shortly")
+            return
+        if taken is None:
+            self._taking = False  # stopping: the passes under way finish, then the idle spider closes
+            return
+        for assignment in taken:
+            self._open_pass(assignment)
+        for run_id in self.feed.overdue():
+            self._pass_over(run_id, "closespider_timeout")
+
+    def _open_pass(self, assignment: Assignment) -> None:
+        assert self.feed is not None
+        tally = self.feed.tally(assignment)
+        tally.source_started(assignment.source.id)
+        tally.started(1)
+        request = self._source_request(assignment.source, assignment.crawl_run_id)
+        if request is not None:
+            self.crawler.engine.crawl(request)
+
+    def _on_idle(self) -> None:
+        self._take_work()
+        if self._taking:
+            raise DontCloseSpider
+
+    def _on_dropped(self, request: scrapy.Request) -> None:
+        """A request the (shared) duplicate filter dropped: another worker has it, so it ends here."""
+        self._request_ended(request.meta)
+
+    def _request_ended(self, meta: dict[str, Any]) -> None:
+        run_id = meta.get(RUN_META)
+        if run_id is None or self.feed is None:
+            return
+        if self.feed.tally_of(run_id).ended():
+            self._pass_over(run_id, "finished")
+
+    def _pass_over(self, run_id: int, reason: str) -> None:
+        """Hand a pass back to be recorded, and forget what this process kept of it."""
+        assert self.feed is not None
+        self._requested = {key for key in self._requested if key[0] != run_id}
+        self._taken = {key: count for key, count in self._taken.items() if key[0] != run_id}
+        self.feed.finished(run_id, finish_reason=reason)
+
+    def item_ended(self, meta_run: int | None) -> None:
+        """The pipeline is done with an article of the pass `meta_run`."""
+        self._request_ended({RUN_META: meta_run})
+
+    def _unreachable_reason(self, url: str) -> str | None:
+        host = urlsplit(url).netloc
+        remembered = self._unreachable.get(host)
+        if remembered is None:
+            return None
+        until, reason = remembered
+        if time.monotonic() >= until:
+            del self._unreachable[host]
+            return None
+        return f"{reason} (host unreachable at an earlier attempt; not tried again before the next interval)"
+
+    def _remember_unreachable(self, request: scrapy.Request, reason: str) -> None:
+        source: SourceSpec | None = request.meta.get("source")
+        memory = (source.every_seconds if source else None) or DEFAULT_UNREACHABLE_MEMORY
+        # A little less than the interval, so that the source's next pass tries the host again.
+        host = urlsplit(request.url).netloc
+        self._unreachable[host] = (time.monotonic() + memory * 0.9, reason)
 
     # -- requests -------------------------------------------------------------------------------------
 
-    def _source_request(self, source: SourceSpec) -> scrapy.Request:
+    def _source_request(self, source: SourceSpec, run_id: int | None = None) -> scrapy.Request | None:
+        """The request for the source's document; None (the pass failed at once) for an unreachable host."""
+        meta: dict[str, Any] = {"source": source, "role": "source", "handle_httpstatus_list": [304]}
+        if run_id is not None:
+            meta[RUN_META] = run_id
+        unreachable = self._unreachable_reason(source.url)
+        if unreachable is not None:
+            self._unread_sources.discard(source.id)
+            self._report(meta, source.url, unreachable, transient=True, source_failed=True)
+            self._request_ended(meta)
+            return None
         headers = {}
         if source.etag:
             headers["If-None-Match"] = source.etag
@@ -160,15 +327,16 @@ class NewsSpider(scrapy.Spider):
             errback=self.on_error,
             headers=headers,
             dont_filter=True,
-            meta={"source": source, "role": "source", "handle_httpstatus_list": [304]},
+            meta=meta,
         )
 
     def _article_requests(
-        self, source: SourceSpec, links: Iterable[tuple[str, dict[str, Any]]]
+        self, source: SourceSpec, links: Iterable[tuple[str, dict[str, Any]]], meta: dict[str, Any]
     ) -> Iterator[scrapy.Request]:
         """Requests for the links not known yet and not requested earlier in this run, newest first, up to
-        the source's share of this run; refused links are reported and skipped."""
-        meta = {"source": source}
+        the source's share of this run; refused links are reported and skipped. `meta`: the response's."""
+        run_id = meta.get(RUN_META)
+        tally = self.tally_for(meta)
         wanted: dict[str, dict[str, Any]] = {}
         for link, extra in links:
             refusal = self.policy.url_refusal(link)
@@ -176,51 +344,63 @@ class NewsSpider(scrapy.Spider):
                 self._report(meta, link, refusal)
                 continue
             url = strip_tracking(link)
-            if url not in self._requested and url not in wanted:
+            if (run_id, url) not in self._requested and url not in wanted:
                 wanted[url] = extra
         known = self.stored_urls(list(wanted)) if wanted else set()
-        self.tally.skipped_known(len(known))
-        self.tally.source(source.id).articles_found += len(wanted)
+        tally.skipped_known(len(known))
+        tally.found(source.id, len(wanted))
         fresh = [(url, extra) for url, extra in wanted.items() if url not in known]
-        room = max(0, self.settings.getint(MAX_ITEMS_SETTING, DEFAULT_CRAWL_MAX_ITEMS) - self._taken.get(source.id, 0))
+        key = (run_id, source.id)
+        room = max(0, self.settings.getint(MAX_ITEMS_SETTING, DEFAULT_CRAWL_MAX_ITEMS) - self._taken.get(key, 0))
         if len(fresh) > room:
-            self.tally.left_for_later(source.id, len(fresh) - room)
+            tally.left_for_later(source.id, len(fresh) - room)
             fresh = _newest(fresh, room)
         for url, extra in fresh:
+            request_meta = {"source": source, "role": "article", LINK_META: url, **extra}
+            if run_id is not None:
+                request_meta[RUN_META] = run_id
             try:
                 request = scrapy.Request(
                     url,
                     callback=self.parse_article,
                     errback=self.on_error,
                     # Deduplicated above; Scrapy's filter would also silently drop a redirect loop's repeat.
-                    dont_filter=True,
-                    meta={"source": source, "role": "article", LINK_META: url, **extra},
+                    dont_filter=not self.settings.getbool(SHARED_DUPEFILTER_SETTING),
+                    meta=request_meta,
                 )
             except ValueError as exc:
                 self._report(meta, url, f"not a usable address: {exc}")
                 continue
-            self._requested.add(url)
+            self._requested.add((run_id, url))
             self._outstanding.add(url)
-            self._taken[source.id] = self._taken.get(source.id, 0) + 1
+            self._taken[key] = self._taken.get(key, 0) + 1
+            tally.started(1)
             yield request
 
     def _source_fetched(self, response: Response) -> bool:
         """Count the page and record the validators; False when the source is unchanged (304)."""
         source: SourceSpec = response.meta["source"]
-        self.tally.page_fetched()
+        tally = self.tally_for(response.meta)
+        tally.page_fetched(source.id)
         self._unread_sources.discard(source.id)
-        outcome = self.tally.source(source.id)
         if response.status == 304:
-            outcome.status = "not_modified"
-            outcome.etag, outcome.last_modified = source.etag, source.last_modified
+            tally.source_answered(
+                source.id, status="not_modified", etag=source.etag, last_modified=source.last_modified
+            )
             return False
         if response.meta.get("role") == "source":
-            outcome.etag = _header(response, b"ETag")
-            outcome.last_modified = _header(response, b"Last-Modified")
+            tally.source_answered(
+                source.id,
+                status=None,
+                etag=_header(response, b"ETag"),
+                last_modified=_header(response, b"Last-Modified"),
+            )
         return True
 
     # -- callbacks ------------------------------------------------------------------------------------
+    # Each ends its request in the pass's count when it has run to its end (`_ends_request`).
 
+    @_ends_request
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS, Atom or RDF: every item's link (items without one are reported)."""
         if not self._source_fetched(response):
@@ -258,8 +438,9 @@ class NewsSpider(scrapy.Spider):
                 links.append((urljoin(response.url, link), extra))
             except (ValueError, TypeError) as exc:  # a broken date or address spoils this item only
                 self._report(response.meta, link[:300], f"feed item skipped: {type(exc).__name__}: {exc}")
-        yield from self._article_requests(source, links)
+        yield from self._article_requests(source, links, response.meta)
 
+    @_ends_request
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """A news sitemap or a sitemap index; entries last modified before the source's `since` are skipped."""
         if not self._source_fetched(response):
@@ -286,15 +467,16 @@ class NewsSpider(scrapy.Spider):
                 if refusal:
                     self._report(response.meta, loc, refusal)
                     continue
-                yield scrapy.Request(
-                    loc,
-                    callback=self.parse_sitemap,
-                    errback=self.on_error,
-                    meta={"source": source, "role": "sitemap"},
-                )
+                child_meta = {"source": source, "role": "sitemap"}
+                if response.meta.get(RUN_META) is not None:
+                    child_meta[RUN_META] = response.meta[RUN_META]
+                self.tally_for(response.meta).started(1)
+                yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error, meta=child_meta)
             return
-        yield from self._article_requests(source, [(loc, {"feed_published": when}) for loc, when in fresh])
+        entries_found = [(loc, {"feed_published": when}) for loc, when in fresh]
+        yield from self._article_requests(source, entries_found, response.meta)
 
+    @_ends_request
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """A section or tag page: links within the site that look like articles."""
         if not self._source_fetched(response):
@@ -307,11 +489,15 @@ class NewsSpider(scrapy.Spider):
         for href in response.css("a::attr(href)").getall():
             with contextlib.suppress(ValueError):  # a broken href is no article link
                 links.append(urljoin(response.url, href))
-        yield from self._article_requests(source, [(u, {}) for u in links if looks_like_article(u, source.url)])
+        found: list[tuple[str, dict[str, Any]]] = [(u, {}) for u in links if looks_like_article(u, source.url)]
+        yield from self._article_requests(source, found, response.meta)
 
+    @_ends_request
     def parse_article(self, response: Response) -> Iterator[FetchedArticle]:
         self._outstanding.discard(response.meta.get(LINK_META, ""))
-        self.tally.page_fetched()
+        source: SourceSpec = response.meta["source"]
+        tally = self.tally_for(response.meta)
+        tally.page_fetched(source.id)
         if not response.body.strip():
             self._report(response.meta, response.url, "empty body")
             return
@@ -319,8 +505,8 @@ class NewsSpider(scrapy.Spider):
             content_type = _header(response, b"Content-Type") or "no Content-Type"
             self._report(response.meta, response.url, f"not an HTML page ({content_type})")
             return
-        source: SourceSpec = response.meta["source"]
         redirects = response.meta.get("redirect_urls") or [response.url]
+        tally.started(1)  # the article, until the pipeline is done with it
         yield FetchedArticle(
             url=redirects[0],
             final_url=response.url,
@@ -332,6 +518,7 @@ class NewsSpider(scrapy.Spider):
             language=source.language,
             feed_title=response.meta.get("feed_title"),
             feed_published=response.meta.get("feed_published"),
+            crawl_run_id=response.meta.get(RUN_META),
         )
 
     def on_error(self, failure: Failure) -> None:
@@ -340,15 +527,18 @@ class NewsSpider(scrapy.Spider):
         if request.meta.get("role") == "source":
             self._unread_sources.discard(request.meta["source"].id)
         reason, transient = describe_failure(failure, request, self.settings)
+        if unreachable_host(failure):
+            self._remember_unreachable(request, reason)
         # The address as found in the source, not where redirects ended.
         url = (request.meta.get("redirect_urls") or [request.url])[0]
         self._report(request.meta, url, reason, transient=transient, source_failed=request.meta.get("role") == "source")
+        self._request_ended(request.meta)
 
     def _report(
         self, meta: dict[str, Any], url: str, reason: str, *, transient: bool = False, source_failed: bool = False
     ) -> None:
         source: SourceSpec | None = meta.get("source")
-        self.tally.error(
+        self.tally_for(meta).error(
             source_id=source.id if source else None,
             source_url=source.url if source else "",
             url=url,
