@@ -39,7 +39,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "crawler": (
         "monitor.cli.crawler",
         "crawler",
-        "Crawl sources the scheduler queued in Redis, one recorded crawl run each, until stopped.",
+        "Crawl the sources the scheduler hands out through Redis, until stopped.",
     ),
     "articles": ("monitor.cli.articles", "articles", "Stored articles."),
     "matches": ("monitor.cli.articles", "matches", "Stored matches of new claims to baseline claims."),
