@@ -147,7 +147,14 @@ class ArticleProcessor:
     @classmethod
     def for_job(cls, job: CrawlJob) -> ArticleProcessor:
         engine = make_engine(job.database_url)
-        return cls(ArticleIngestor.for_crawl_run(engine, crawl_run_id=job.crawl_run_id, on_matches=job.on_matches))
+        return cls(
+            ArticleIngestor.for_crawl_run(
+                engine,
+                crawl_run_id=job.crawl_run_id,
+                on_matches=job.on_matches,
+                threshold=job.limits.match_threshold,
+            )
+        )
 
     def process(self, item: FetchedArticle) -> ProcessedArticle:
         article = self.pages.extract(item)
@@ -171,7 +178,8 @@ _open_while_writing: Connection | None = None
 def start_analyzer(job: CrawlJob) -> None:
     global _page_analyzer
     die_with_parent()
-    _page_analyzer = PageAnalyzer(ArticleAnalyzer.from_database(make_engine(job.database_url)))
+    analyzer = ArticleAnalyzer.from_database(make_engine(job.database_url), threshold=job.limits.match_threshold)
+    _page_analyzer = PageAnalyzer(analyzer)
 
 
 def analyze_in_worker(item: FetchedArticle) -> AnalyzedArticle | ProcessedArticle:

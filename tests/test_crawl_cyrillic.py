@@ -181,3 +181,23 @@ def test_a_sentence_that_names_nothing_borrows_its_subject_from_the_sentence_bef
     # "they" are Belarus's troops, which stay home: what Lukashenko promised. Alone, the sentence names
     # nothing the baseline could be matched on.
     assert (verdict, "will not deploy its troops" in baseline) == ("repeated", True)
+
+
+def test_the_match_threshold_setting_reaches_the_crawl(
+    sqlite_engine: Engine, news_site: NewsSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`MONITOR_MATCH_THRESHOLD` is the crawl's threshold too: at 99.9 only a match scoring at least that is
+    stored (the same pages give several matches at the calibrated default, see the test above)."""
+    prepare_crawl_database(sqlite_engine, news_site, keys=())
+    feed = _serve(news_site)
+    with session_scope(sqlite_engine) as session:
+        add_source(session, url=feed, policy=LOCAL_SITE_POLICY)
+    database = sqlite_engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("MONITOR_MATCH_THRESHOLD", "99.9")
+    crawled = CliRunner().invoke(main, ["--db", database, "crawl", "--source", feed])
+    assert crawled.exit_code == 0, crawled.output
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Article)).all(), "the pages are stored"
+        assert session.exec(select(Claim)).all(), "their claims are stored"
+        scores = [match.score for match in session.exec(select(Match))]
+    assert len(scores) <= 1 and all(score >= 99.9 for score in scores), scores

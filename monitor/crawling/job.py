@@ -96,6 +96,9 @@ class CrawlLimits:
     allowed_networks: tuple[str, ...] = ()
     # Article links taken from one source per run, newest first; the rest wait for the next runs.
     max_items_per_source: int = DEFAULT_CRAWL_MAX_ITEMS
+    # The score (0-100) below which the crawl's matcher reports no match (`MONITOR_MATCH_THRESHOLD`);
+    # None: the calibrated default of the signals installed.
+    match_threshold: float | None = None
     extra_settings: dict[str, Any] = field(default_factory=dict)  # raw Scrapy settings, applied last
 
     @classmethod
@@ -104,6 +107,7 @@ class CrawlLimits:
         return cls(
             allowed_networks=tuple(settings.crawl_allowed_networks),
             max_items_per_source=settings.crawl_max_items,
+            match_threshold=settings.match_threshold,
             **limits,
         )
 

@@ -55,15 +55,16 @@ class ArticleAnalyzer:
         self.top_k = top_k
 
     @classmethod
-    def from_database(cls, engine: Engine) -> ArticleAnalyzer:
-        """An analyzer with the enabled watch terms and an index of the baseline claims."""
+    def from_database(cls, engine: Engine, *, threshold: float | None = None) -> ArticleAnalyzer:
+        """An analyzer with the enabled watch terms and an index of the baseline claims. `threshold`: the
+        match score (0-100) below which no match is reported (default: the calibrated one)."""
         with session_scope(engine) as session:
             rows = [row for row in session.exec(select(WatchTerm).order_by(col(WatchTerm.id))) if row.enabled]
             index = BaselineIndex.build_with_installed(baseline_refs(session))
         spellings = [(row.term, list(row.aliases)) for row in rows]
         return cls(
             watch_terms=WatchTermMatcher(spellings),
-            claim_matcher=ClaimMatcher(index),
+            claim_matcher=ClaimMatcher(index, threshold=threshold),
             page_screen=WatchTermScreen(spellings),
         )
 

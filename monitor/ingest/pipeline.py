@@ -57,6 +57,7 @@ class ArticleIngestor:
         recent_window: timedelta = timedelta(days=14),
         recent_limit: int = 2000,
         now: datetime | None = None,
+        threshold: float | None = None,
     ) -> ArticleIngestor:
         """An ingestor with the enabled watch terms, the baseline index and the recent articles' sketches."""
         writer = ArticleWriter.for_crawl_run(
@@ -67,7 +68,7 @@ class ArticleIngestor:
             recent_limit=recent_limit,
             now=now,
         )
-        return cls(ArticleAnalyzer.from_database(engine), writer)
+        return cls(ArticleAnalyzer.from_database(engine, threshold=threshold), writer)
 
     def ingest(self, article: IncomingArticle) -> IngestResult:
         """Filter, deduplicate and store one article; see the module docstring for the order of decisions.
