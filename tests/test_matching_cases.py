@@ -128,3 +128,15 @@ def test_nuclear_weapons_are_not_some_weapons(matcher: ClaimMatcher) -> None:
     weapons" there, nor to one about a nuclear power plant: no alert, and the conflict is named."""
     result = check(matcher, "Moscow will station its tactical nuclear weapons in Belarus by July, the Kremlin said.")
     assert result.verdict == "none"
+
+
+def test_a_status_move_is_read_in_the_claim_when_the_matched_clause_has_no_verb(matcher: ClaimMatcher) -> None:
+    """Without the attribution the sentence matches the clause "as well as S-400 ... systems from Russia",
+    whose verb ("had bought") is in the clause before: still bought -> put into service, an update."""
+    result = check(
+        matcher,
+        "Belarus has put into service S-400 anti-aircraft missile systems and Iskander ballistic missile systems "
+        "received from Russia.",
+    )
+    assert result.verdict == "updated"
+    assert result.evidence["status"][0] == "bought"

@@ -11,6 +11,7 @@ Rules, in order (DESIGN.md, "Verdicts"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -360,6 +361,10 @@ def shared_terms(new: ClaimAnalysis, base: ClaimAnalysis) -> frozenset[str]:
     return frozenset(term for term in set(new.terms) & set(base.terms) if not is_figure_term(term))
 
 
+# A clause that continues the one before it with its verb left out ("as well as X", "and Y").
+_COORDINATED = re.compile(r"^\s*(?:as well as|along with|and|together with)\b", re.IGNORECASE)
+
+
 def decide(
     lexicon: Lexicon,
     new: ClaimAnalysis,
@@ -415,6 +420,10 @@ def decide(
         return "contradicted", evidence
     changed = changed_figures(lexicon, new, whole)
     status = status_move(lexicon, new, base, shared)
+    if not status and base is not whole and _COORDINATED.match(base.text):
+        # "..., as well as S-400 systems from Russia": a coordinated clause has its verb ("had bought") in
+        # the clause before, so its status is the whole claim's.
+        status = status_move(lexicon, new, whole, shared_terms(new, whole))
     if changed:
         evidence["changed"] = [list(pair) for pair in changed]
     if status:
