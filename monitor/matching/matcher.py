@@ -347,15 +347,18 @@ class ClaimMatcher:
         concepts = {t for t in analysis.terms if t in lexicon.concept_keys and t not in self.index.beat_terms}
         return bool(concepts & set(self.index.analysis(candidate.doc).terms))
 
-    def _judge(self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate]) -> list[Judged]:
+    def _judge(
+        self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate], examined: list[Examined] | None = None
+    ) -> list[Judged]:
         """The examined candidates in ranking order, each with its probability. The ranking decides
         which claim is meant (the relevance model was fitted to say whether the best-ranked one is a
         match, not to reorder candidates); a lower-ranked candidate never shows a higher probability
-        than one above it, so the list reads best first."""
+        than one above it, so the list reads best first. `examined`: `examine(analysis, ranked)` where
+        the encoder gate has it already."""
         judged: list[Judged] = []
         ceiling = 1.0
         model = self.model_for(analysis, ranked)
-        for item in self.examine(analysis, ranked):
+        for item in self.examine(analysis, ranked) if examined is None else examined:
             probability = model.probability(item.signals) if model else detection_score(item.candidate) / 100
             ceiling = min(ceiling, probability)
             judged.append(Judged(item.candidate, ceiling, item.conflicts))
@@ -371,21 +374,23 @@ class ClaimMatcher:
         the model of the cheap signals); and not for an English claim that model finds too far from every
         candidate to come near the alert threshold (`ENCODER_GATE_SHARE`). A Cyrillic claim shares
         little but names with the English baseline: only the multilingual encoder can judge it."""
+        return self._screen(list(cheap), analysis)[0]
+
+    def _screen(self, cheap: list[ScoredCandidate], analysis: ClaimAnalysis) -> tuple[bool, list[Examined] | None]:
+        """`needs_encoder`, and the cheap candidates examined where the gate examined them (a claim the
+        gate stops is judged on those very candidates: they are not examined twice)."""
         if not cheap:
-            return False
+            return False, None
         if is_cyrillic(analysis.text):
-            return True
+            return True, None
         runner_up = cheap[1].score if len(cheap) > 1 else 0.0
         if cheap[0].lexical >= SETTLED_LEXICAL and cheap[0].score - runner_up >= SETTLED_MARGIN:
-            return False
-        return self.cheap_probability(analysis, cheap) >= ENCODER_GATE_SHARE * self.threshold_for(analysis) / 100
-
-    def cheap_probability(self, analysis: ClaimAnalysis, cheap: Sequence[ScoredCandidate]) -> float:
-        """The best probability the model of the cheap signals gives any of the candidates (1 where no
-        such model is fitted: then nothing is gated)."""
+            return False, None
         if self.cheap_model is None or self.cheap_model is self.model:
-            return 1.0
-        return max(self.cheap_model.probability(item.signals) for item in self.examine(analysis, list(cheap)))
+            return True, None  # no model of the cheap signals: nothing is gated
+        examined = self.examine(analysis, cheap)
+        probability = max(self.cheap_model.probability(item.signals) for item in examined)
+        return probability >= ENCODER_GATE_SHARE * self.threshold_for(analysis) / 100, examined
 
     def match(self, text: str, *, top_k: int = 3) -> MatchResult:
         """Match one claim: the verdict, the best baseline claim (or None) and the `top_k` candidates."""
@@ -417,10 +422,12 @@ class ClaimMatcher:
             analyze_claim(text, lexicon) if context else analysis
             for context, text, analysis in zip(borrowed, looked_up, analyses, strict=True)
         ]
-        ranked = self.rank_many(looked_up, lookups)
+        ranked, examined = self._rank_many(looked_up, lookups)
         results = []
-        for text, analysis, lookup, found, context in zip(texts, analyses, lookups, ranked, borrowed, strict=True):
-            result = self._decide(lookup, found, top_k, claim=is_matchable(text), own=analysis)
+        for text, analysis, lookup, found, screened, context in zip(
+            texts, analyses, lookups, ranked, examined, borrowed, strict=True
+        ):
+            result = self._decide(lookup, found, top_k, claim=is_matchable(text), own=analysis, examined=screened)
             if context:
                 result = replace(result, evidence={**result.evidence, "context": context})
             results.append(result)
@@ -429,15 +436,25 @@ class ClaimMatcher:
     def rank_many(self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]) -> list[list[ScoredCandidate]]:
         """`rank` for each claim, the sentence encoders run in one batch over the claims that need them
         (see `needs_encoder`)."""
+        return self._rank_many(texts, analyses)[0]
+
+    def _rank_many(
+        self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]
+    ) -> tuple[list[list[ScoredCandidate]], list[list[Examined] | None]]:
+        """`rank_many`, and for each claim the gate stopped, its candidates as the gate examined them."""
         ranked = [self.rank(analysis, encode=False) if len(self.index) else [] for analysis in analyses]
+        examined: list[list[Examined] | None] = [None] * len(ranked)
         if self.index.has_encoder:
-            pending = [
-                position for position, cheap in enumerate(ranked) if self.needs_encoder(cheap, analyses[position])
-            ]
+            pending = []
+            for position, cheap in enumerate(ranked):
+                needed, examined[position] = self._screen(cheap, analyses[position])
+                if needed:
+                    pending.append(position)
+                    examined[position] = None  # ranked anew with the encoders below
             vectors = self.index.encode_queries([texts[position] for position in pending])
             for position, query in zip(pending, vectors, strict=True):
                 ranked[position] = self.rank(analyses[position], query)
-        return ranked
+        return ranked, examined
 
     def _named_only(self, new: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> list[str]:
         """The shared words, as the baseline claim writes them, where every shared term beyond the beat's
@@ -461,15 +478,17 @@ class ClaimMatcher:
         *,
         claim: bool = True,
         own: ClaimAnalysis | None = None,
+        examined: list[Examined] | None = None,
     ) -> MatchResult:
         """The result for one claim from its ranked candidates. `claim`: whether the text is a claim at
         all (see `is_matchable`); a text that is not gets "none", with its nearest candidates listed.
         `own`: the claim's own words where `analysis` is what it was looked up with (its subject borrowed
-        from the sentence before): the verdict reads them."""
+        from the sentence before): the verdict reads them. `examined`: the candidates as the encoder gate
+        examined them, where it did."""
         own = own or analysis
         text = own.text
         alone_evidence: dict[str, Any]
-        judged = self._judge(analysis, ranked)
+        judged = self._judge(analysis, ranked, examined)
         candidates = tuple(
             Candidate(self.index.refs[j.candidate.doc], round(100 * j.probability, 1)) for j in judged[: max(top_k, 1)]
         )
