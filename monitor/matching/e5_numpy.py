@@ -38,13 +38,12 @@ import re
 import struct
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-Matrix = npt.NDArray[np.float32]
+from monitor.matching.encoder import Matrix, TransformerLayer, layer_norm
 
 MAGIC = b"E5S1"
 QK = 32  # weights (and activations) per quantisation block
@@ -125,22 +124,6 @@ def _gelu(x: Matrix) -> Matrix:
     u += np.float32(1.0)
     x /= u
     return x
-
-
-@dataclass(frozen=True)
-class _Layer:
-    """One layer's weights; linear maps stored (in, out), dequantised to float32."""
-
-    qkv: Matrix  # (H, 3H): query, key and value fused into one matmul
-    qkv_bias: Matrix
-    out: Matrix
-    out_bias: Matrix
-    norm1: tuple[Matrix, Matrix]
-    up: Matrix
-    up_bias: Matrix
-    down: Matrix
-    down_bias: Matrix
-    norm2: tuple[Matrix, Matrix]
 
 
 class UnigramTokenizer:
@@ -292,7 +275,7 @@ class E5Numpy:
         self._position = vector("emb.pos").reshape(self.positions, self.hidden)
         self._token_type = vector("emb.type")[: self.hidden]
         self._embed_norm = (vector("emb.ln.w"), vector("emb.ln.b"))
-        self._layers: list[_Layer] = []
+        self._layers: list[TransformerLayer] = []
         for number in range(layers):
             p = f"l{number}."
             parts = [linear(p + name, self.hidden) for name in ("q", "k", "v")]
@@ -300,7 +283,7 @@ class E5Numpy:
             up, up_bias = linear(p + "fi", self.ffn)
             down, down_bias = linear(p + "fo", self.hidden)
             self._layers.append(
-                _Layer(
+                TransformerLayer(
                     qkv=np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
                     qkv_bias=np.concatenate([b for _, b in parts]),
                     out=out,
@@ -376,7 +359,7 @@ class E5Numpy:
         x = _dequantise(self._word_rows(used))[where.reshape(-1)]
         x += self._position[positions]
         x += self._token_type
-        x = self._layer_norm(x, self._embed_norm)
+        x = layer_norm(x, self._embed_norm, self.eps)
         mask = np.zeros(size * length, dtype=np.float32)
         mask[slots] = 1.0
         bias = ((mask - np.float32(1.0)) * np.float32(1e9)).reshape(size, 1, 1, length)
@@ -401,16 +384,8 @@ class E5Numpy:
         if handle is not None:
             os.close(handle)
 
-    def _layer_norm(self, x: Matrix, weights: tuple[Matrix, Matrix]) -> Matrix:
-        x -= x.mean(axis=-1, keepdims=True)
-        variance = np.einsum("ij,ij->i", x, x)[:, None] / np.float32(x.shape[-1])
-        x *= np.float32(1.0) / np.sqrt(variance + np.float32(self.eps))
-        x *= weights[0]
-        x += weights[1]
-        return x
-
     def _layer(
-        self, x: Matrix, layer: _Layer, bias: Matrix, slots: npt.NDArray[np.int64], size: int, length: int
+        self, x: Matrix, layer: TransformerLayer, bias: Matrix, slots: npt.NDArray[np.int64], size: int, length: int
     ) -> Matrix:
         heads, dims = self.heads, self.hidden
         per_head = dims // heads
@@ -432,10 +407,10 @@ class E5Numpy:
         attended = self._round(context) @ layer.out
         attended += layer.out_bias
         attended += x
-        x = self._layer_norm(attended, layer.norm1)
+        x = layer_norm(attended, layer.norm1, self.eps)
         hidden = self._round(x) @ layer.up
         hidden += layer.up_bias
         output = self._round_wide(_gelu(hidden)) @ layer.down
         output += layer.down_bias
         output += x
-        return self._layer_norm(output, layer.norm2)
+        return layer_norm(output, layer.norm2, self.eps)

@@ -52,8 +52,9 @@ Matrix = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
-class _Layer:
-    """One transformer layer's weights, linear maps stored (in, out) so `x @ w` needs no transpose."""
+class TransformerLayer:
+    """One transformer layer's weights, linear maps stored (in, out) so `x @ w` needs no transpose (also
+    the multilingual encoder's, `e5_numpy`)."""
 
     qkv: Matrix  # (D, 3D): query, key and value projections fused into one matmul
     qkv_bias: Matrix
@@ -67,7 +68,7 @@ class _Layer:
     norm2: tuple[Matrix, Matrix]
 
 
-def _layer_norm(x: Matrix, weights: tuple[Matrix, Matrix], eps: float) -> Matrix:
+def layer_norm(x: Matrix, weights: tuple[Matrix, Matrix], eps: float) -> Matrix:
     """Layer norm of the rows of `x` (2-D), reusing `x`'s buffer: the caller no longer needs it."""
     x -= x.mean(axis=-1, keepdims=True)
     variance = np.einsum("ij,ij->i", x, x)[:, None] / np.float32(x.shape[-1])
@@ -121,7 +122,7 @@ class SentenceEncoder(CachedEncoder):
         self.position = get("embeddings.position_embeddings.weight")
         self.token_type = get("embeddings.token_type_embeddings.weight")
         self.embed_norm = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
-        self.layers: list[_Layer] = []
+        self.layers: list[TransformerLayer] = []
         for number in range(int(config["num_hidden_layers"])):
             p = f"encoder.layer.{number}."
             parts = [linear(p + f"attention.self.{name}") for name in ("query", "key", "value")]
@@ -129,7 +130,7 @@ class SentenceEncoder(CachedEncoder):
             up, up_bias = linear(p + "intermediate.dense")
             down, down_bias = linear(p + "output.dense")
             self.layers.append(
-                _Layer(
+                TransformerLayer(
                     qkv=np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
                     qkv_bias=np.concatenate([b for _, b in parts]),
                     out=out,
@@ -168,7 +169,7 @@ class SentenceEncoder(CachedEncoder):
             tokens[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1.0
         x = self.word[tokens] + self.position[:length][None, :, :] + self.token_type[0]
-        x = _layer_norm(x.reshape(size * length, self.dimensions), self.embed_norm, self.eps)
+        x = layer_norm(x.reshape(size * length, self.dimensions), self.embed_norm, self.eps)
         # Padding positions get a large negative score so softmax gives them no weight.
         bias = ((mask - np.float32(1.0)) * np.float32(1e9))[:, None, None, :]
         for layer in self.layers:
@@ -178,7 +179,7 @@ class SentenceEncoder(CachedEncoder):
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, np.float32(1e-9))).astype(np.float32)
 
-    def _layer(self, x: Matrix, layer: _Layer, bias: Matrix, size: int, length: int) -> Matrix:
+    def _layer(self, x: Matrix, layer: TransformerLayer, bias: Matrix, size: int, length: int) -> Matrix:
         # Bias adds, scaling and softmax work in place on each matmul's fresh output: about a sixth of
         # the pass went into allocating and copying such temporaries.
         heads, dims = self.heads, self.dimensions
@@ -199,13 +200,13 @@ class SentenceEncoder(CachedEncoder):
         attended = context @ layer.out
         attended += layer.out_bias
         attended += x
-        x = _layer_norm(attended, layer.norm1, self.eps)
+        x = layer_norm(attended, layer.norm1, self.eps)
         hidden = x @ layer.up
         hidden += layer.up_bias
         output = _gelu(hidden) @ layer.down
         output += layer.down_bias
         output += x
-        return _layer_norm(output, layer.norm2, self.eps)
+        return layer_norm(output, layer.norm2, self.eps)
 
 
 def _archive_path() -> Path | None:
