@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from monitor.matching.encoder import Matrix, TransformerLayer, layer_norm
+from monitor.matching.transformer import Matrix, TransformerLayer, layer_norm
 
 MAGIC = b"E5S1"
 QK = 32  # weights (and activations) per quantisation block

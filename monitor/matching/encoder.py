@@ -25,7 +25,6 @@ import json
 import logging
 import math
 import zipfile
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ import numpy.typing as npt
 
 from monitor.matching.encoder_cache import VectorStore, read_member
 from monitor.matching.encoders import CachedEncoder
+from monitor.matching.transformer import TransformerLayer, layer_norm
 
 LOG = logging.getLogger(__name__)
 
@@ -49,33 +49,6 @@ FORWARD_VERSION = 1
 BATCH_SIZE = 16
 
 Matrix = npt.NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class TransformerLayer:
-    """One transformer layer's weights, linear maps stored (in, out) so `x @ w` needs no transpose (also
-    the multilingual encoder's, `e5_numpy`)."""
-
-    qkv: Matrix  # (D, 3D): query, key and value projections fused into one matmul
-    qkv_bias: Matrix
-    out: Matrix
-    out_bias: Matrix
-    norm1: tuple[Matrix, Matrix]
-    up: Matrix
-    up_bias: Matrix
-    down: Matrix
-    down_bias: Matrix
-    norm2: tuple[Matrix, Matrix]
-
-
-def layer_norm(x: Matrix, weights: tuple[Matrix, Matrix], eps: float) -> Matrix:
-    """Layer norm of the rows of `x` (2-D), reusing `x`'s buffer: the caller no longer needs it."""
-    x -= x.mean(axis=-1, keepdims=True)
-    variance = np.einsum("ij,ij->i", x, x)[:, None] / np.float32(x.shape[-1])
-    x *= np.float32(1.0) / np.sqrt(variance + np.float32(eps))
-    x *= weights[0]
-    x += weights[1]
-    return x
 
 
 _GELU_C = np.float32(math.sqrt(2.0 / math.pi))
