@@ -72,6 +72,15 @@ def _serve(site: NewsSite) -> str:
     return site.url("/feeds/east.rss")
 
 
+def _local_source(engine: Engine, site: NewsSite) -> tuple[str, str]:
+    """A crawl database whose one source is the local feed of `PAGES`: the database's URL and the feed's."""
+    prepare_crawl_database(engine, site, keys=())
+    feed = _serve(site)
+    with session_scope(engine) as session:
+        add_source(session, url=feed, policy=LOCAL_SITE_POLICY)
+    return engine.url.render_as_string(hide_password=False), feed
+
+
 def _matches(engine: Engine) -> dict[str, tuple[str, str, str | None, dict[str, object]]]:
     """Per stored claim text: (verdict, the baseline claim, the article's language, evidence)."""
     with Session(engine) as session:
@@ -100,11 +109,7 @@ def _all_matches(digest: object) -> list[dict[str, object]]:
 def test_russian_and_ukrainian_coverage_is_matched_alerted_and_shown_beside_the_baseline(
     sqlite_engine: Engine, news_site: NewsSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prepare_crawl_database(sqlite_engine, news_site, keys=())
-    feed = _serve(news_site)
-    with session_scope(sqlite_engine) as session:
-        add_source(session, url=feed, policy=LOCAL_SITE_POLICY)
-    database = sqlite_engine.url.render_as_string(hide_password=False)
+    database, feed = _local_source(sqlite_engine, news_site)
     runner = CliRunner()
     with running_smtp() as smtp:
         for name, value in {
@@ -167,11 +172,7 @@ def test_russian_and_ukrainian_coverage_is_matched_alerted_and_shown_beside_the_
 def test_a_sentence_that_names_nothing_borrows_its_subject_from_the_sentence_before(
     sqlite_engine: Engine, news_site: NewsSite
 ) -> None:
-    prepare_crawl_database(sqlite_engine, news_site, keys=())
-    feed = _serve(news_site)
-    with session_scope(sqlite_engine) as session:
-        add_source(session, url=feed, policy=LOCAL_SITE_POLICY)
-    database = sqlite_engine.url.render_as_string(hide_password=False)
+    database, feed = _local_source(sqlite_engine, news_site)
     crawled = CliRunner().invoke(main, ["--db", database, "crawl", "--source", feed])
     assert crawled.exit_code == 0, crawled.output
 
@@ -188,11 +189,7 @@ def test_the_match_threshold_setting_reaches_the_crawl(
 ) -> None:
     """`MONITOR_MATCH_THRESHOLD` is the crawl's threshold too: at 99.9 only a match scoring at least that is
     stored (the same pages give several matches at the calibrated default, see the test above)."""
-    prepare_crawl_database(sqlite_engine, news_site, keys=())
-    feed = _serve(news_site)
-    with session_scope(sqlite_engine) as session:
-        add_source(session, url=feed, policy=LOCAL_SITE_POLICY)
-    database = sqlite_engine.url.render_as_string(hide_password=False)
+    database, feed = _local_source(sqlite_engine, news_site)
     monkeypatch.setenv("MONITOR_MATCH_THRESHOLD", "99.9")
     crawled = CliRunner().invoke(main, ["--db", database, "crawl", "--source", feed])
     assert crawled.exit_code == 0, crawled.output
