@@ -382,3 +382,15 @@ def test_the_encoder_gate_skips_claims_far_from_every_baseline_claim(monkeypatch
     results = ClaimMatcher(index).match_many([far, close])
     assert encoded == [close]
     assert results[0].verdict == "none"
+
+
+def test_stance_words_are_not_novel_content() -> None:
+    """How a claim stands to a proposition ("it is difficult to find", "denied") says nothing of which
+    proposition it is: those words do not make the claim look new to the baseline."""
+    index = BaselineIndex.build(refs())
+    plain = analyze_claim("The Kremlin is pressuring Minsk over Crimea.", index.lexicon)
+    for stance in (
+        "The Kremlin denied pressuring Minsk over Crimea.",
+        "It remains unclear if the Kremlin is pressuring Minsk over Crimea.",
+    ):
+        assert index.novelty(analyze_claim(stance, index.lexicon)) == index.novelty(plain), stance

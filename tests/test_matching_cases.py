@@ -40,6 +40,20 @@ def test_a_shared_topic_word_a_fragment_or_a_byline_raises_no_alert(matcher: Cla
     assert check(matcher, text).verdict == "none"
 
 
+def test_the_beats_own_words_alone_raise_no_alert(matcher: ClaimMatcher) -> None:
+    """Belarus and its military are in every article of this beat: two such words in common are a topic."""
+    result = check(matcher, "The Belarusian military is in Belarus.")
+    assert result.verdict == "none"
+    assert "only words every article on this beat uses" in result.evidence["reason"]
+
+
+def test_an_interception_is_shown_as_a_conflict_with_a_launch(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "According to Lukashenko, all the missiles were intercepted.")
+    if result.verdict != "none":
+        assert result.evidence["confidence"] == "possible"
+        assert any("intercepted" in conflict for conflict in result.evidence["conflicts"])
+
+
 def test_a_decrease_contradicts_an_increase(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Russia decreased the number of airstrikes on Ukraine from Belarusian territory")
     assert result.verdict == "contradicted"

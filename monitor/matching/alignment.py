@@ -9,6 +9,8 @@ analyst sets them apart by their parts. `conflicts` finds where the parts disagr
   nuclear weapons / Iskander missiles);
 - `actor`: the new claim is about an armed group the baseline claim does not name (Wagner, the
   Kalinouski regiment);
+- `event`: the new claim reports an event of its own kind (the missiles were intercepted) that the
+  baseline claim does not (they were fired, bought), and not the baseline claim's event as well;
 - `count`: both count something and no figure of one counts what a figure of the other counts (fighters /
   troops, reservists / troops), or they count the same thing of different nations (Belarusian soldiers /
   Russian personnel).
@@ -34,7 +36,7 @@ NATIONS = frozenset({"russia", "belarus", "ukrain"})
 class Conflict:
     """One part on which the two claims disagree, with the words of each side."""
 
-    kind: str  # "system", "actor", "count"
+    kind: str  # "system", "unnamed system", "actor", "event", "count"
     new: str
     base: str
 
@@ -46,6 +48,8 @@ class Conflict:
             return f"names {self.new}, of which the baseline claim says nothing"
         if self.kind == "actor":
             return f"is about {self.new}, whom the baseline claim does not name"
+        if self.kind == "event":
+            return f"reports that something was {self.new}, which the baseline claim does not"
         return f"counts {self.new}, the baseline claim counts {self.base}"
 
 
@@ -133,6 +137,12 @@ def _counted(analysis: ClaimAnalysis, lexicon: Lexicon) -> list[tuple[Figure, fr
     return counts
 
 
+def both_count(new: ClaimAnalysis, base: ClaimAnalysis) -> bool:
+    """Whether each claim gives a count ("more than a thousand Belarusians", "dozens of Belarusian
+    soldiers"): a checkable part in common beyond their words, which may be an update."""
+    return any(f.kind == "count" for f in new.figures) and any(f.kind == "count" for f in base.figures)
+
+
 def _count_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
     new_counts, base_counts = _counted(new, lexicon), _counted(base, lexicon)
     if not new_counts or not base_counts:
@@ -144,6 +154,18 @@ def _count_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
     if all(a[2] and b[2] and not a[2] & b[2] for a, b in same_thing):
         figure, base_figure = same_thing[0][0][0], same_thing[0][1][0]
         return Conflict("count", " ".join(figure.head[:2]), " ".join(base_figure.head[:2]))
+    return None
+
+
+def _event_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    """The new claim reports an event of its own kind (see `Lexicon.distinct_events`) that the baseline
+    claim does not, and tells none of the baseline claim's events."""
+    new_terms, base_terms = set(new.terms), set(base.terms)
+    if new_terms & base_terms & lexicon.event_keys:
+        return None
+    for term in new.terms:
+        if term in lexicon.distinct_events and term not in base_terms:
+            return Conflict("event", new.surface_of(term), "")
     return None
 
 
@@ -165,6 +187,9 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
         if key not in base_actors:
             found.append(Conflict("actor", surface, ""))
             break
+    event = _event_conflict(lexicon, new, base)
+    if event is not None:
+        found.append(event)
     counted = _count_conflict(lexicon, new, base)
     if counted is not None:
         found.append(counted)

@@ -406,8 +406,22 @@ class BaselineIndex:
         return self.term_idf(term) / self.term_idf("")
 
     def novelty(self, analysis: ClaimAnalysis) -> float:
-        """The share (0-1) of a claim's distinct word terms (figures aside) that no baseline claim uses."""
-        words = [term for term in set(analysis.terms) if not is_figure_term(term)]
+        """The share (0-1) of a claim's distinct word terms (figures aside) that no baseline claim uses.
+        The words of its stance cues ("it is difficult to find", "denied", "it remains unclear") are not
+        counted: they say how the claim stands to a proposition, not which proposition it is."""
+        lexicon = self.lexicon
+        cue_sets = (lexicon.negation, lexicon.negative_words, lexicon.refutation, lexicon.hedged, lexicon.open_question)
+        stance = {
+            position
+            for cues in cue_sets
+            for start, end, _ in cues.find(analysis.words)
+            for position in range(start, end)
+        }
+        words = {
+            term
+            for term, start in zip(analysis.terms, analysis.term_starts, strict=True)
+            if not is_figure_term(term) and start not in stance
+        }
         if not words:
             return 0.0
         return sum(term not in self._vocabulary for term in words) / len(words)

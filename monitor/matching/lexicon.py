@@ -129,6 +129,10 @@ class Lexicon:
         default_factory=dict
     )  # system key -> the concept of its kind  # keys of the [synonyms] groups: what claims assert
     actor_keys: frozenset[str] = frozenset()
+    # Concepts that name what happened (fired, deployed), and those of them that are events of their own
+    # (intercepted), for `alignment`.
+    event_keys: frozenset[str] = frozenset()
+    distinct_events: frozenset[str] = frozenset()
     # Keys and stems every article on this beat shares (Belarus, Russia, war, troops...): no evidence
     # that two claims say the same thing by themselves (see `BaselineIndex.beat_terms`).
     beat_keys: frozenset[str] = frozenset()
@@ -268,6 +272,8 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         concept_keys=frozenset(section_keys["synonyms"]),
         system_classes=_system_classes(data, origin, canonical),
         actor_keys=frozenset(section_keys["actors"]),
+        event_keys=frozenset(canonical(word) for word in _strings(data, "events", "kinds", origin)),
+        distinct_events=frozenset(canonical(word) for word in _strings(data, "events", "distinct", origin)),
         beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
         stands_for=_stands_for(data, origin, canonical),
         source=(origin,),

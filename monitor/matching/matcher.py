@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from monitor.matching.alignment import Conflict, conflicts
+from monitor.matching.alignment import Conflict, both_count, conflicts
 from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryVectors
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.model import Candidate, MatchResult
@@ -100,6 +100,12 @@ DENIED_CONCEPT_BONUS = 1.5
 # is matched to: a word in common is a topic shared, not yet a proposition ("volunteers" against the
 # claim about Belarusian volunteers in the Ukrainian army). On dev no other related sentence is lost.
 MIN_SHARED_TERMS = 2
+# Words every article on this beat shares (Belarus, military, troops: `BaselineIndex.beat_terms`) cannot
+# make a match alone: an English claim whose words in common with its match are all of them needs at
+# least this many, or a count on each side, which can be an update ("290,000 military reserves" against
+# "Russian forces are increasing their presence in Belarus, namely military aviation": two beat words,
+# no figure in the claim, no alert). On dev no related sentence is lost.
+MIN_BEAT_ONLY_TERMS = 3
 # Below this score (0-100) no baseline claim is close: a "none" result names no nearest claim.
 NEAREST_SCORE = 10.0
 # A one-line heading that quotes someone ("Putin: «We will hand over Iskander-M to Belarus»") states what
@@ -518,6 +524,18 @@ class ClaimMatcher:
             # claim whose subject is a pronoun: its subject, and so its words, are in another sentence.)
             words = ", ".join(base.surface_of(term) for term in sorted(common)) or "none"
             alone_evidence = {"reason": f"only {len(common)} word in common with the nearest claim ({words})"}
+            nearest = self.index.refs[best.candidate.doc]
+            return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])
+        if (
+            alone
+            and score >= threshold
+            and len(common) < MIN_BEAT_ONLY_TERMS
+            and common <= self.index.beat_terms
+            and not both_count(own, base)
+        ):
+            words = ", ".join(base.surface_of(term) for term in sorted(common))
+            reason = f"only words every article on this beat uses in common with the nearest claim ({words})"
+            alone_evidence = {"reason": reason}
             nearest = self.index.refs[best.candidate.doc]
             return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])
         if score < threshold:

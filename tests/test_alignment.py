@@ -1,0 +1,36 @@
+"""Proposition alignment (`monitor.matching.alignment`): the parts on which two claims disagree."""
+
+from __future__ import annotations
+
+from monitor.matching.alignment import conflicts
+from monitor.matching.lexicon import default_lexicon
+from monitor.matching.normalize import analyze_claim
+
+FIRED = "Recently, Lukashenko confirmed the Russian Army fired Iskander missiles from Belarus."
+
+
+def kinds(new: str, base: str) -> list[str]:
+    lexicon = default_lexicon()
+    return [c.kind for c in conflicts(lexicon, analyze_claim(new, lexicon), analyze_claim(base, lexicon))]
+
+
+def test_an_interception_is_not_a_launch_in_any_script() -> None:
+    assert kinds("According to Lukashenko, all the missiles were intercepted.", FIRED) == ["event"]
+    assert kinds("Лукашенко заявил, что все ракеты были перехвачены.", FIRED) == ["event"]
+    assert kinds("За словами Лукашенка, всі ракети були перехоплені.", FIRED) == ["event"]
+
+
+def test_a_claim_that_tells_the_launch_too_speaks_to_it() -> None:
+    assert kinds("Russia fired missiles from Belarus, most of which Ukraine intercepted.", FIRED) == []
+
+
+def test_an_interception_speaks_to_an_interception() -> None:
+    base = "Belarusian air defence shot down a drone over Mozyr."
+    assert kinds("A drone was intercepted over Mozyr, Minsk said.", base) == []
+
+
+def test_the_event_conflict_names_the_word() -> None:
+    lexicon = default_lexicon()
+    new, base = analyze_claim("All the rockets were shot down.", lexicon), analyze_claim(FIRED, lexicon)
+    (conflict,) = conflicts(lexicon, new, base)
+    assert conflict.describe() == "reports that something was shot down, which the baseline claim does not"
