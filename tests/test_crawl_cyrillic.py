@@ -50,7 +50,7 @@ EN_PAGE = Page(
     published="2024-06-04T09:00:00+00:00",
     language="en",
     paragraphs=(
-        "Lukashenko has kept the Belarusian army out of the war in Ukraine.",
+        "Lukashenko has promised that Belarusian troops will not be sent to Ukraine.",
         "But they have so far remained steadfastly in Belarus.",
     ),
 )
@@ -197,4 +197,6 @@ def test_the_match_threshold_setting_reaches_the_crawl(
         assert session.exec(select(Article)).all(), "the pages are stored"
         assert session.exec(select(Claim)).all(), "their claims are stored"
         scores = [match.score for match in session.exec(select(Match))]
-    assert len(scores) <= 1 and all(score >= 99.9 for score in scores), scores
+    # At the default the same pages store at least five matches (the four Cyrillic sentences and the
+    # pronoun one, see the tests above).
+    assert len(scores) < 5 and all(score >= 99.9 for score in scores), scores
