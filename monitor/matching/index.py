@@ -90,6 +90,14 @@ class DenseVectors:
         return (self.matrix if docs is None else self.matrix[docs]) @ vector
 
 
+def uses_static_vectors(claims: int, encoders: Encoders) -> bool:
+    """Whether an index of `claims` claims with `encoders` installed uses the static vectors. Next to a
+    sentence encoder that scans every claim they add nothing to the score; they stand in for it where it
+    is missing, and for a large baseline (where the encoder only re-scores candidates) they still weigh
+    in the score and propose candidates cheaply."""
+    return not dense_encoders(claims, encoders).present or claims > EAGER_ENCODE_LIMIT
+
+
 def dense_encoders(claims: int, encoders: Encoders) -> Encoders:
     """The encoders an index of `claims` baseline claims uses out of `encoders` (see `BaselineIndex.build`)."""
     if claims > DENSE_MAX_CLAIMS:
@@ -278,14 +286,9 @@ class BaselineIndex:
         lexicon = lexicon or default_lexicon()
         refs = list(claims)
         units = [claim_units(ref.text, lexicon, context(ref) if context is not None else None) for ref in refs]
-        encoders = dense_encoders(len(refs), encoders)
-        # Next to a sentence encoder that scans every claim the static vectors add nothing to the score;
-        # they stand in for it where it is missing, and for a large baseline (where the encoder only
-        # re-scores candidates) they still weigh in the score and propose candidates cheaply.
-        rescoring = encoders.present and len(refs) > EAGER_ENCODE_LIMIT
-        if encoders.present and not rescoring:
+        if not uses_static_vectors(len(refs), encoders):
             embeddings = None
-        return cls(refs, units, lexicon, embeddings, encoders)
+        return cls(refs, units, lexicon, embeddings, dense_encoders(len(refs), encoders))
 
     @classmethod
     def build_with_installed(
@@ -295,10 +298,12 @@ class BaselineIndex:
         lexicon: Lexicon | None = None,
         context: Callable[[BaselineClaimRef], str | None] | None = None,
     ) -> BaselineIndex:
-        """`build` with every optional model that is installed: the sentence encoders and static vectors."""
-        return cls.build(
-            claims, lexicon=lexicon, encoders=Encoders.installed(), embeddings=load_embeddings(), context=context
-        )
+        """`build` with every optional model that is installed: the sentence encoders and static vectors
+        (these loaded only where the index uses them: they hold 50 MB in every process that matches)."""
+        refs = list(claims)
+        encoders = Encoders.installed()
+        embeddings = load_embeddings() if uses_static_vectors(len(refs), encoders) else None
+        return cls.build(refs, lexicon=lexicon, encoders=encoders, embeddings=embeddings, context=context)
 
     # --- dense similarity -------------------------------------------------------------------------
 
