@@ -47,6 +47,21 @@ def test_the_beats_own_words_alone_raise_no_alert(matcher: ClaimMatcher) -> None
     assert "only words every article on this beat uses" in result.evidence["reason"]
 
 
+@pytest.mark.parametrize(
+    ("text", "claim"),
+    [
+        ("Belarus will not join the war.", "unlikely to join"),
+        ("Belarus has entered the war.", "actively participating"),
+    ],
+)
+def test_what_is_claimed_of_the_beats_topic_is_evidence(matcher: ClaimMatcher, text: str, claim: str) -> None:
+    """Joining the war is asserted of Belarus in many baseline claims, but it is what they claim, not their
+    topic: with the country's name it makes a match."""
+    result = check(matcher, text)
+    assert result.verdict == "repeated"
+    assert result.baseline is not None and claim in result.baseline.text
+
+
 def test_an_interception_is_shown_as_a_conflict_with_a_launch(matcher: ClaimMatcher) -> None:
     result = check(matcher, "According to Lukashenko, all the missiles were intercepted.")
     if result.verdict != "none":
