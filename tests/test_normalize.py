@@ -8,7 +8,7 @@ import pytest
 
 from monitor.matching import analyze_claim, default_lexicon, normalize_text
 from monitor.matching.figures import extract_figures
-from monitor.matching.text import fold_text
+from monitor.matching.text import fold_text, stem
 
 
 def figures(text: str) -> list[tuple[str, float | None, float | None]]:
@@ -182,3 +182,9 @@ def test_compound_sentences_split_into_clauses(text: str, clauses: list[str]) ->
     found = split_clauses(text)
     assert [clause.text for clause in found] == clauses
     assert all(text[clause.start : clause.end] == clause.text for clause in found)
+
+
+def test_irregular_past_forms_stem_as_their_verb() -> None:
+    """Putin "flew" to Minsk and "did not fly" there: one trip spoken of."""
+    assert stem("flew") == stem("fly") and stem("began") == stem("begin") and stem("held") == stem("hold")
+    assert stem("left") == "left"  # a direction and a side in politics as often as the verb

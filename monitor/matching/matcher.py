@@ -517,10 +517,11 @@ class ClaimMatcher:
         threshold = self.threshold_for(analysis, ranked)
         common = shared_terms(analysis, base)
         alone = not is_cyrillic(own.text) and not names_nothing(self.index.lexicon, own)
-        named = self._named_only(own, base, common) if alone and score >= threshold else ()
+        named = self._named_only(own, base, common) if alone else ()
         if named:
             # The words in common beyond the beat's own are a person's name and office: the same person
             # ("Foreign Minister Vladimir Makei") saying or doing something else is not the same claim.
+            # Said whatever the score: it tells the reader more than a score below the threshold.
             alone_evidence = {"reason": f"only a name in common with the nearest claim ({', '.join(named)})"}
             nearest = self.index.refs[best.candidate.doc]
             return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])

@@ -103,13 +103,68 @@ def word_tokens(folded: str) -> list[str]:
     return _WORD.findall(folded)
 
 
+# English irregular past forms, as their present (Snowball stems "flew" as "flew", "fly" as "fli"): the
+# verbs news about a war and its diplomacy tells in the past ("Putin flew to Minsk", "drills began").
+_IRREGULAR_PAST = {
+    "flew": "fly",
+    "flown": "fly",
+    "began": "begin",
+    "begun": "begin",
+    "took": "take",
+    "taken": "take",
+    "held": "hold",
+    "met": "meet",
+    "led": "lead",
+    "came": "come",
+    "went": "go",
+    "gone": "go",
+    "gave": "give",
+    "given": "give",
+    "made": "make",
+    "fought": "fight",
+    "brought": "bring",
+    "struck": "strike",
+    "fallen": "fall",
+    "rose": "rise",
+    "risen": "rise",
+    "grew": "grow",
+    "grown": "grow",
+    "drew": "draw",
+    "drawn": "draw",
+    "became": "become",
+    "chose": "choose",
+    "chosen": "choose",
+    "kept": "keep",
+    "sought": "seek",
+    "spoke": "speak",
+    "spoken": "speak",
+    "wrote": "write",
+    "written": "write",
+    "broke": "break",
+    "broken": "break",
+    "knew": "know",
+    "known": "know",
+    "seen": "see",
+    "thought": "think",
+    "understood": "understand",
+    "stood": "stand",
+    "ran": "run",
+    "hid": "hide",
+    "hidden": "hide",
+    "froze": "freeze",
+    "frozen": "freeze",
+    "undertook": "undertake",
+    "overtook": "overtake",
+}
+
+
 @lru_cache(maxsize=262_144)
 def stem(word: str) -> str:
     """The stem of one folded word (English or Russian Snowball by script); numbers lose separators."""
     if word[:1].isdigit():
         return word.replace(",", "")
     if word.isascii():
-        return str(_ENGLISH.stemWord(word))
+        return str(_ENGLISH.stemWord(_IRREGULAR_PAST.get(word, word)))
     if any("\u0400" <= char <= "\u04ff" for char in word):
         return str(_RUSSIAN.stemWord(word))
     return word
