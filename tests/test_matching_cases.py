@@ -126,6 +126,9 @@ def test_a_weapon_the_claim_does_not_speak_of_is_a_conflict(matcher: ClaimMatche
         ("Лукашенко опроверг, что российская армия запускала ракеты с территории Беларуси.", "contradicted", 20),
         ("Україна продовжує посилювати оборону кордону з Білоруссю.", "repeated", 64),
         ("Лукашэнка заявіў, што беларускае войска не будзе ўдзельнічаць у вайне.", "repeated", None),
+        # A status move in Cyrillic: bought (the baseline), then received, as "received" is in English.
+        ("Білорусь отримала від Росії комплекси С-400.", "updated", 34),
+        ("Минск получил от России комплексы С-400.", "updated", 34),
     ],
 )
 def test_russian_ukrainian_and_belarusian_claims_are_matched(
