@@ -34,3 +34,9 @@ def test_the_event_conflict_names_the_word() -> None:
     new, base = analyze_claim("All the rockets were shot down.", lexicon), analyze_claim(FIRED, lexicon)
     (conflict,) = conflicts(lexicon, new, base)
     assert conflict.describe() == "reports that something was shot down, which the baseline claim does not"
+
+
+def test_the_number_of_something_is_a_count_of_it() -> None:
+    base = "Indeed, reports suggest that Russia significantly increased the number of airstrikes on Ukraine."
+    assert kinds("Russia has sharply reduced the number of its troops in Belarus.", base) == ["count"]
+    assert kinds("Russia decreased the number of airstrikes on Ukraine from Belarusian territory.", base) == []

@@ -125,8 +125,26 @@ def _actor_before(analysis: ClaimAnalysis, figure: Figure) -> frozenset[str]:
     return frozenset()
 
 
+# Words between "the number of" and what it counts that say nothing of what it is ("the number of its
+# troops").
+_DETERMINERS = frozenset({"the", "its", "their", "his", "her", "our", "these", "those"})
+
+
+def _numbers_of(analysis: ClaimAnalysis) -> list[Figure]:
+    """ "The number of airstrikes" as a count without its figure: what it counts is a part of the claim
+    as much as "9,000 troops" is ("Russia reduced the number of its troops" is not about airstrikes)."""
+    found = []
+    words = analysis.words
+    for position in range(len(words) - 2):
+        if words[position] == "number" and words[position + 1] == "of":
+            head = [word for word in words[position + 2 : position + 6] if word not in _DETERMINERS][:2]
+            found.append(Figure("count", None, None, "number of", position, position + 2, tuple(head)))
+    return found
+
+
 def _counted(analysis: ClaimAnalysis, lexicon: Lexicon) -> list[tuple[Figure, frozenset[str], frozenset[str]]]:
-    """Each count of the claim that says what it counts: (figure, what, of which nations)."""
+    """Each count of the claim that says what it counts, with or without its figure: (figure, what, of
+    which nations)."""
     counts = []
     for figure in analysis.figures:
         if figure.kind != "count":
@@ -134,6 +152,10 @@ def _counted(analysis: ClaimAnalysis, lexicon: Lexicon) -> list[tuple[Figure, fr
         what = head_keys(figure, lexicon)
         if what:
             counts.append((figure, what, _nations(figure, lexicon) or _actor_before(analysis, figure)))
+    for figure in _numbers_of(analysis):
+        what = head_keys(figure, lexicon)
+        if what:
+            counts.append((figure, what, _nations(figure, lexicon)))
     return counts
 
 
