@@ -35,6 +35,7 @@ from monitor.matching.relevance import (
     confidence_label,
 )
 from monitor.matching.scoring import (
+    LexicalBest,
     ScoredCandidate,
     best_units,
     clause_factors,
@@ -165,6 +166,14 @@ def default_threshold(index: BaselineIndex, model: RelevanceModel | None) -> flo
 
 
 @dataclass(frozen=True)
+class LexicalStage:
+    """A claim's candidates with the scores that need no sentence encoder (see `ClaimMatcher.rank`)."""
+
+    best: LexicalBest
+    static: FloatArray | None
+
+
+@dataclass(frozen=True)
 class Examined:
     """A candidate as the relevance model sees it: its ranking, the pair's signals, its conflicts."""
 
@@ -261,27 +270,38 @@ class ClaimMatcher:
 
         `query`: the claim's sentence vectors (computed here when the index has encoders, none are given
         and `encode` is true). With `encode` false and no vectors, only the cheap signals score."""
-        index = self.index
-        if not len(index):
+        if not len(self.index):
             return []
         if query is None:
-            query = index.encode_queries([analysis.text])[0] if index.has_encoder and encode else {}
+            query = self.index.encode_queries([analysis.text])[0] if self.index.has_encoder and encode else {}
+        return self._scored(self._lexical_stage(analysis, query), query)
+
+    def _lexical_stage(self, analysis: ClaimAnalysis, query: QueryVectors) -> LexicalStage | None:
+        """The claim's candidates with their lexical and static-vector scores (None without any). The
+        query vectors matter here only where a dense scan proposes candidates (`fully_encoded`)."""
+        index = self.index
         static_vector = index.claim_vector(analysis)
         docs, shared = self._candidates(analysis, query, static_vector)
         if not len(docs):
-            return []
+            return None
         terms = index.query_terms(analysis)
         units = index.units_of(docs)
         overlap = overlap_scores(index, terms, shared[units], units, unknown_weight(index, terms))
         best = best_units(index, docs, units, overlap, fuzzy_scores(index, " ".join(analysis.terms), units))
-        static = index.similarities(static_vector, best.docs)
+        return LexicalStage(best, index.similarities(static_vector, best.docs))
+
+    def _scored(self, stage: LexicalStage | None, query: QueryVectors) -> list[ScoredCandidate]:
+        """`rank` from the lexical stage: the sentence encoders' cosines added where `query` has them."""
+        if stage is None:
+            return []
+        best, static = stage.best, stage.static
         if not query:
             return rank(best, {}, static)
-        if not index.fully_encoded and len(best.docs) > DENSE_RERANK:
+        if not self.index.fully_encoded and len(best.docs) > DENSE_RERANK:
             keep = np.sort(_top(combine(best.score, None, static), DENSE_RERANK))
             best = best.take(keep)
             static = None if static is None else static[keep]
-        return rank(best, index.dense_similarities(query, best.docs), static)
+        return rank(best, self.index.dense_similarities(query, best.docs), static)
 
     def examine(self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate]) -> list[Examined]:
         """The best candidates checked part by part (conflicting ones moved down the ranking), each with
@@ -454,7 +474,10 @@ class ClaimMatcher:
         self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]
     ) -> tuple[list[list[ScoredCandidate]], list[list[Examined] | None]]:
         """`rank_many`, and for each claim the gate stopped, its candidates as the gate examined them."""
-        ranked = [self.rank(analysis, encode=False) if len(self.index) else [] for analysis in analyses]
+        if not len(self.index):
+            return [[] for _ in analyses], [None] * len(analyses)
+        stages = [self._lexical_stage(analysis, {}) for analysis in analyses]
+        ranked = [self._scored(stage, {}) for stage in stages]
         examined: list[list[Examined] | None] = [None] * len(ranked)
         if self.index.has_encoder:
             pending = []
@@ -465,7 +488,12 @@ class ClaimMatcher:
                     examined[position] = None  # ranked anew with the encoders below
             vectors = self.index.encode_queries([texts[position] for position in pending])
             for position, query in zip(pending, vectors, strict=True):
-                ranked[position] = self.rank(analyses[position], query)
+                if self.index.fully_encoded:
+                    # A dense scan of every claim proposes candidates of its own: the stage is made anew.
+                    ranked[position] = self.rank(analyses[position], query)
+                else:
+                    # Candidates come from the cheap signals alone: their lexical stage is reused.
+                    ranked[position] = self._scored(stages[position], query)
         return ranked, examined
 
     def _named_only(self, new: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> list[str]:
