@@ -172,3 +172,12 @@ def test_a_status_move_is_read_in_the_claim_when_the_matched_clause_has_no_verb(
     )
     assert result.verdict == "updated"
     assert result.evidence["status"][0] == "bought"
+
+
+def test_not_this_but_that_denies_only_this(matcher: ClaimMatcher) -> None:
+    """ "Not in Donbas, but from Belarus" asserts an attack from Belarus; "not from Belarus, but from
+    Crimea" denies it."""
+    assert check(
+        matcher, "The offensive may start not in Donbas, but in the direction of Kyiv, from Belarus."
+    ).verdict != ("contradicted")
+    assert check(matcher, "Russia may strike not from Belarus, but from Crimea.").verdict == "contradicted"

@@ -128,6 +128,12 @@ def negated_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
 SHORT_CLAIM_TERMS = 12
 
 
+def _contrastive(analysis: ClaimAnalysis, scope: range) -> bool:
+    """Whether a negation's scope ends at "but": "not in Donbas, but from Belarus" denies the place it
+    scopes over and asserts the rest, so it denies nothing else of the claim."""
+    return scope.stop < len(analysis.stems) and analysis.stems[scope.stop] == "but"
+
+
 def polarity(lexicon: Lexicon, analysis: ClaimAnalysis, shared: frozenset[str]) -> Polarity:
     """The negations, negative words and refutations of `analysis` that bear on the shared terms (and,
     as `loose` cues, those that bear on its other content words).
@@ -155,7 +161,7 @@ def polarity(lexicon: Lexicon, analysis: ClaimAnalysis, shared: frozenset[str]) 
             cancelled.update(word.start for word in inverted)
         elif positions.intersection(scope):
             cues.append(cue)
-        elif content.intersection(scope) and cue.start < relative:
+        elif content.intersection(scope) and cue.start < relative and not _contrastive(analysis, scope):
             loose.append(cue)
     seen: set[int] = set(cancelled)
     for cue in negative + _find(lexicon.refutation, analysis, masked):
@@ -398,7 +404,7 @@ def decide(
     base_polarity = polarity(lexicon, base_clause, aligned_terms(lexicon, new_clause, base_clause))
     new_negative = new_polarity.counts_negative(base_polarity)
     base_negative = base_polarity.counts_negative(new_polarity)
-    antonym = antonym_flip(lexicon, new, base)
+    antonym = antonym_flip(lexicon, new_clause, base_clause)
     if antonym is not None and (
         _already_counted(lexicon, antonym) or _is_polarity_cue(antonym, new_polarity, base_polarity)
     ):
