@@ -22,6 +22,7 @@ a second proposition the parts do not show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.matching.figures import Figure
 from monitor.matching.lexicon import Lexicon
@@ -142,7 +143,8 @@ def _numbers_of(analysis: ClaimAnalysis) -> list[Figure]:
     return found
 
 
-def _counted(analysis: ClaimAnalysis, lexicon: Lexicon) -> list[tuple[Figure, frozenset[str], frozenset[str]]]:
+@lru_cache(maxsize=4096)  # a claim is checked against each of its best candidates, and they against many claims
+def _counted(analysis: ClaimAnalysis, lexicon: Lexicon) -> tuple[tuple[Figure, frozenset[str], frozenset[str]], ...]:
     """Each count of the claim that says what it counts, with or without its figure: (figure, what, of
     which nations)."""
     counts = []
@@ -156,7 +158,7 @@ def _counted(analysis: ClaimAnalysis, lexicon: Lexicon) -> list[tuple[Figure, fr
         what = head_keys(figure, lexicon)
         if what:
             counts.append((figure, what, _nations(figure, lexicon)))
-    return counts
+    return tuple(counts)
 
 
 def both_count(new: ClaimAnalysis, base: ClaimAnalysis) -> bool:

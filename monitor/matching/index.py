@@ -414,13 +414,8 @@ class BaselineIndex:
         """The share (0-1) of a claim's distinct word terms (figures aside) that no baseline claim uses.
         The words of its stance cues ("it is difficult to find", "denied", "it remains unclear") are not
         counted: they say how the claim stands to a proposition, not which proposition it is."""
-        lexicon = self.lexicon
-        cue_sets = (lexicon.negation, lexicon.negative_words, lexicon.refutation, lexicon.hedged, lexicon.open_question)
         stance = {
-            position
-            for cues in cue_sets
-            for start, end, _ in cues.find(analysis.words)
-            for position in range(start, end)
+            position for start, end, _ in self.lexicon.stance.find(analysis.words) for position in range(start, end)
         }
         words = {
             term

@@ -94,7 +94,7 @@ class PhraseSet:
         return phrase in self.values
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: matching caches results per lexicon
 class Lexicon:
     """Everything the matcher knows about words, as folded and stemmed lookup tables."""
 
@@ -115,6 +115,9 @@ class Lexicon:
     official: PhraseSet  # an official act or statement that establishes it
     anew: PhraseSet  # something happening again or for the first time
     later: PhraseSet  # the claim tells a later state than before
+    # Every cue by which a claim takes a stance on a proposition (negation, negative words, refutation,
+    # hedges, open questions), in one set: `BaselineIndex.novelty` leaves their words out.
+    stance: PhraseSet
     relative_words: frozenset[str]  # folded relative pronouns ("which", "who", "который"...)
     pronouns: frozenset[str]  # folded personal and demonstrative pronouns that can be a claim's subject
     connectives: frozenset[str]  # folded words a sentence may open with before its subject ("but")
@@ -220,6 +223,16 @@ def _stands_for(data: Mapping[str, Any], origin: str, canonical: Any) -> dict[st
     return {canonical(name): canonical(country) for name, country in table.items()}
 
 
+# The cue lists that make up `Lexicon.stance`.
+_STANCE_CUES = (
+    ("polarity", "negation"),
+    ("polarity", "negative_words"),
+    ("polarity", "refutation"),
+    ("status", "hedged"),
+    ("status", "open_question"),
+)
+
+
 def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
     """Build a `Lexicon` from parsed TOML data (the shape of the bundled `lexicon.toml`)."""
     variant_entries, section_keys = _variant_entries(data, origin)
@@ -262,6 +275,10 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         official=cue_set("status", "official"),
         anew=cue_set("status", "anew"),
         later=cue_set("status", "later"),
+        stance=PhraseSet.build(
+            ((text, fold_text(text)) for section, key in _STANCE_CUES for text in _strings(data, section, key, origin)),
+            stemmed=False,
+        ),
         relative_words=frozenset(fold_text(word) for word in _strings(data, "clauses", "relative", origin)),
         pronouns=frozenset(fold_text(word) for word in _strings(data, "context", "pronouns", origin)),
         connectives=frozenset(fold_text(word) for word in _strings(data, "context", "connectives", origin)),

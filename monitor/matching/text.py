@@ -181,6 +181,7 @@ _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _TITLE_CASE_SHARE = 0.6
 
 
+@lru_cache(maxsize=8192)  # a baseline's claims are read again for every claim matched against them
 def designation_words(text: str) -> frozenset[str]:
     """The words (folded) that a text uses only inside a name: a run of two or more capitalised words
     with nothing but spaces between them ("Foreign Minister Vladimir Makei"). Two claims that share only
