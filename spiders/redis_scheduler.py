@@ -20,8 +20,8 @@ What scrapy-redis does not do, and how it is done here:
 - scrapy-redis's duplicate filter keeps a fingerprint for ever; here it means "requested by a pass still
   under way" (`PassDupeFilter`): no worker requests an article page that another pass is fetching, and the
   fingerprints a pass added are released when it is recorded or closed, so a page that failed, or that a
-  killed worker never fetched, is requested again by a later pass. What was stored is remembered by the
-  database, not by Redis.
+  killed worker never fetched, is requested again by a later pass. A page a pass read is dropped for an
+  hour more (`READ_PAGE_MEMORY`), until the database, which remembers what was stored, surely knows it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections import Counter
 from typing import Any, cast
 
@@ -53,6 +54,11 @@ logger = logging.getLogger(__name__)
 TAKE_BATCH = 8
 # A pass's keys outlive it at most this long (a pass nobody finished is closed by the scheduler long before).
 RUN_KEY_TTL = 2 * 24 * 3600
+# An article page a pass fetched and read is dropped by the shared filter this long after, whichever pass
+# requests it: another source's pass may have found the link before the page was stored, and enqueue it
+# after the first pass ended and released its fingerprints. The database remembers such pages (stored, or
+# in the fetch log) from then on; a page that failed is not kept, and a later pass requests it again.
+READ_PAGE_MEMORY = 3600.0
 
 
 def redis_scrapy_settings(redis_url: str, prefix: str) -> dict[str, Any]:
@@ -73,19 +79,22 @@ def redis_scrapy_settings(redis_url: str, prefix: str) -> dict[str, Any]:
 
 
 class PassDupeFilter(RFPDupeFilter):
-    """scrapy-redis's shared duplicate filter, noting which pass added each fingerprint (to release them)."""
+    """scrapy-redis's shared duplicate filter, noting which pass added each fingerprint (to release them),
+    and dropping as well a page that a pass fetched and read in the last `READ_PAGE_MEMORY` seconds."""
 
     def request_seen(self, request: Request) -> bool:
         fingerprint = self.request_fingerprint(request)
         run = request.meta.get(RUN_META)
         with self.server.pipeline(transaction=True) as pipe:
             pipe.sadd(self.key, fingerprint)
+            pipe.zscore(f"{self.key}:read", fingerprint)  # RedisKeys.read_pages
             if run is not None:
-                fingerprints = f"{self.key}:pass:{run}"
+                fingerprints = f"{self.key}:pass:{run}"  # RedisKeys.pass_fingerprints
                 pipe.sadd(fingerprints, fingerprint)
                 pipe.expire(fingerprints, RUN_KEY_TTL)
-            added = pipe.execute()[0]
-        return bool(added == 0)
+            added, read_at = pipe.execute()[:2]
+        recently_read = read_at is not None and time.time() - float(read_at) < READ_PAGE_MEMORY
+        return bool(added == 0) or recently_read
 
 
 def release_pass(client: redis.Redis, keys: RedisKeys, crawl_run_id: int) -> int:
@@ -236,6 +245,16 @@ class RedisFeed:
 
     def tally_of(self, crawl_run_id: int) -> RedisTally:
         return RedisTally(self.client, self.keys, crawl_run_id)
+
+    def keep_fetched(self, crawl_run_id: int, url: str) -> None:
+        """An article page the pass `crawl_run_id` fetched and read: the shared filter drops it for
+        `READ_PAGE_MEMORY` more, after the pass has released its fingerprints (see `PassDupeFilter`)."""
+        fingerprint = PassDupeFilter(self.client, self.keys.dupefilter).request_fingerprint(Request(url))
+        now = time.time()
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.zadd(self.keys.read_pages, {fingerprint: now})
+            pipe.zremrangebyscore(self.keys.read_pages, "-inf", now - READ_PAGE_MEMORY)
+            pipe.execute()
 
     def overdue(self) -> list[int]:
         return []  # the scheduler closes passes past their time limit, whichever worker had them

@@ -457,6 +457,28 @@ def test_a_pass_past_its_time_limit_is_closed_as_failed(sqlite_engine: Engine, r
     assert fresh.status == CrawlStatus.running
 
 
+def test_a_page_a_pass_read_stays_filtered_after_the_pass_ends(
+    sqlite_engine: Engine, redis_url: str, key_prefix: str
+) -> None:
+    """Another source's pass may find a link before the first pass has stored its page, and enqueue it
+    after that pass ended: the shared filter still drops it. A page the pass did not read (it failed) is
+    released, for a later pass to request again."""
+    from scrapy import Request
+
+    from spiders.redis_scheduler import PassDupeFilter, RedisFeed, release_pass
+    from spiders.spiders.news import RUN_META
+
+    feed = RedisFeed(redis_url, key_prefix, sqlite_engine, TEST_LIMITS)
+    shared = PassDupeFilter(feed.client, feed.keys.dupefilter)
+    read, failed = "http://127.0.0.1:1/news/read", "http://127.0.0.1:1/news/failed"
+    assert not shared.request_seen(Request(read, meta={RUN_META: 1}))
+    assert not shared.request_seen(Request(failed, meta={RUN_META: 1}))
+    feed.keep_fetched(1, read)
+    assert release_pass(feed.client, feed.keys, 1) == 2  # the filter itself empties, as ever
+    assert shared.request_seen(Request(read, meta={RUN_META: 2})), "a page the first pass read"
+    assert not shared.request_seen(Request(failed, meta={RUN_META: 2})), "a page that failed is requested again"
+
+
 # -- errors ----------------------------------------------------------------------------------------------
 
 

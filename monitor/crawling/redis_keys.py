@@ -43,6 +43,12 @@ class RedisKeys:
     def run_errors(self, crawl_run_id: int) -> str:
         return f"{self.prefix}:run:{crawl_run_id}:errors"
 
+    @property
+    def read_pages(self) -> str:
+        """The fingerprints of article pages a pass fetched and read, scored by when
+        (`spiders.redis_scheduler.PassDupeFilter`)."""
+        return f"{self.dupefilter}:read"
+
     def pass_fingerprints(self, crawl_run_id: int) -> str:
         """The fingerprints a pass added to the shared duplicate filter (`spiders.redis_scheduler`)."""
         return f"{self.dupefilter}:pass:{crawl_run_id}"
