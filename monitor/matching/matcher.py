@@ -510,6 +510,29 @@ class ClaimMatcher:
                 return []
         return sorted(base.surface_of(term) for term in specific)
 
+    def _too_little_in_common(
+        self, own: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str], *, reaches: bool
+    ) -> str | None:
+        """Why an English claim that names something is no alert with its nearest baseline claim although
+        the words it shares with it may score high (`reaches`: its score reaches the threshold), or None."""
+        named = self._named_only(own, base, common)
+        if named:
+            # The words in common beyond the beat's own are a person's name and office: the same person
+            # ("Foreign Minister Vladimir Makei") saying or doing something else is not the same claim.
+            # Said whatever the score: it tells the reader more than a score below the threshold.
+            return f"only a name in common with the nearest claim ({', '.join(named)})"
+        if not reaches:
+            return None
+        words = ", ".join(base.surface_of(term) for term in sorted(common))
+        if len(common) < MIN_SHARED_TERMS:
+            # One word in common ("volunteers") is a shared topic, not a shared proposition. (A Cyrillic
+            # claim is spared: its lexical bridge to the English baseline is the lexicon alone; so is a
+            # claim whose subject is a pronoun: its subject, and so its words, are in another sentence.)
+            return f"only {len(common)} word in common with the nearest claim ({words or 'none'})"
+        if len(common) < MIN_BEAT_ONLY_TERMS and common <= self.topic_terms and not both_count(own, base):
+            return f"only words every article on this beat uses in common with the nearest claim ({words})"
+        return None
+
     def _decide(
         self,
         analysis: ClaimAnalysis,
@@ -527,7 +550,6 @@ class ClaimMatcher:
         examined them, where it did."""
         own = own or analysis
         text = own.text
-        alone_evidence: dict[str, Any]
         judged = self._judge(analysis, ranked, examined)
         candidates = tuple(
             Candidate(self.index.refs[j.candidate.doc], round(100 * j.probability, 1)) for j in judged[: max(top_k, 1)]
@@ -545,34 +567,10 @@ class ClaimMatcher:
         threshold = self.threshold_for(analysis, ranked)
         common = shared_terms(analysis, base)
         alone = not is_cyrillic(own.text) and not names_nothing(self.index.lexicon, own)
-        named = self._named_only(own, base, common) if alone else ()
-        if named:
-            # The words in common beyond the beat's own are a person's name and office: the same person
-            # ("Foreign Minister Vladimir Makei") saying or doing something else is not the same claim.
-            # Said whatever the score: it tells the reader more than a score below the threshold.
-            alone_evidence = {"reason": f"only a name in common with the nearest claim ({', '.join(named)})"}
+        too_little = self._too_little_in_common(own, base, common, reaches=score >= threshold) if alone else None
+        if too_little is not None:
             nearest = self.index.refs[best.candidate.doc]
-            return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])
-        if alone and len(common) < MIN_SHARED_TERMS and score >= threshold:
-            # One word in common ("volunteers") is a shared topic, not a shared proposition. (A Cyrillic
-            # claim is spared: its lexical bridge to the English baseline is the lexicon alone; so is a
-            # claim whose subject is a pronoun: its subject, and so its words, are in another sentence.)
-            words = ", ".join(base.surface_of(term) for term in sorted(common)) or "none"
-            alone_evidence = {"reason": f"only {len(common)} word in common with the nearest claim ({words})"}
-            nearest = self.index.refs[best.candidate.doc]
-            return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])
-        if (
-            alone
-            and score >= threshold
-            and len(common) < MIN_BEAT_ONLY_TERMS
-            and common <= self.topic_terms
-            and not both_count(own, base)
-        ):
-            words = ", ".join(base.surface_of(term) for term in sorted(common))
-            reason = f"only words every article on this beat uses in common with the nearest claim ({words})"
-            alone_evidence = {"reason": reason}
-            nearest = self.index.refs[best.candidate.doc]
-            return MatchResult(text, "none", score, nearest, alone_evidence, candidates[:top_k])
+            return MatchResult(text, "none", score, nearest, {"reason": too_little}, candidates[:top_k])
         if score < threshold:
             shared = sorted(shared_terms(analysis, base), key=lambda t: -self.index.term_idf(t))
             evidence: dict[str, Any] = {
