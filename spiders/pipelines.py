@@ -176,9 +176,9 @@ class MonitorPipeline:
             fetched = self._spider.fetched
             if fetched is not None:
                 fetched.remember(item.url, processed.result.outcome.value)
-            keep = getattr(getattr(self._spider, "feed", None), "keep_fetched", None)  # scale-out: shared filter
-            if keep is not None and item.crawl_run_id is not None:
-                keep(item.crawl_run_id, item.url)
+            feed = self._spider.feed
+            if feed is not None:
+                feed.page_read(item.url)
         else:
             tally.error(
                 source_id=item.source_id,

@@ -226,6 +226,7 @@ class RedisFeed:
         self.engine = engine
         self.limits = limits
         self.host = socket.gethostname()
+        self._filter = PassDupeFilter(self.client, self.keys.dupefilter)  # for its fingerprints
 
     def take(self) -> list[Assignment] | None:
         raw = cast(list[str] | None, self.client.rpop(self.keys.sources, TAKE_BATCH)) or []
@@ -246,10 +247,10 @@ class RedisFeed:
     def tally_of(self, crawl_run_id: int) -> RedisTally:
         return RedisTally(self.client, self.keys, crawl_run_id)
 
-    def keep_fetched(self, crawl_run_id: int, url: str) -> None:
-        """An article page the pass `crawl_run_id` fetched and read: the shared filter drops it for
-        `READ_PAGE_MEMORY` more, after the pass has released its fingerprints (see `PassDupeFilter`)."""
-        fingerprint = PassDupeFilter(self.client, self.keys.dupefilter).request_fingerprint(Request(url))
+    def page_read(self, url: str) -> None:
+        """The shared filter drops the article page requested at `url` for `READ_PAGE_MEMORY` more, after
+        the pass that read it has released its fingerprints (see `PassDupeFilter`)."""
+        fingerprint = self._filter.request_fingerprint(Request(url))
         now = time.time()
         with self.client.pipeline(transaction=True) as pipe:
             pipe.zadd(self.keys.read_pages, {fingerprint: now})

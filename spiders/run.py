@@ -174,6 +174,9 @@ class PipeFeed:
         now = time.monotonic()
         return [run_id for run_id, (_, _, started) in self._passes.items() if now - started > limit]
 
+    def page_read(self, url: str) -> None:
+        """Nothing to do: one crawler's own duplicate filter already keeps every page it requested."""
+
     def finished(self, crawl_run_id: int, *, finish_reason: str) -> None:
         found = self._passes.pop(crawl_run_id, None)
         if found is None:

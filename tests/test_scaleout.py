@@ -473,7 +473,7 @@ def test_a_page_a_pass_read_stays_filtered_after_the_pass_ends(
     read, failed = "http://127.0.0.1:1/news/read", "http://127.0.0.1:1/news/failed"
     assert not shared.request_seen(Request(read, meta={RUN_META: 1}))
     assert not shared.request_seen(Request(failed, meta={RUN_META: 1}))
-    feed.keep_fetched(1, read)
+    feed.page_read(read)
     assert release_pass(feed.client, feed.keys, 1) == 2  # the filter itself empties, as ever
     assert shared.request_seen(Request(read, meta={RUN_META: 2})), "a page the first pass read"
     assert not shared.request_seen(Request(failed, meta={RUN_META: 2})), "a page that failed is requested again"
