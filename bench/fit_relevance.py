@@ -228,16 +228,16 @@ def report(
 def subset(rows: Rows, source: str, drop: tuple[str, ...] = ()) -> Rows:
     """The rows of the sentences of one file, without the features `drop`."""
     keep = rows.source[rows.sentence] == source
-    columns = [i for i, name in enumerate(rows.features) if name not in drop]
-    return Rows(
-        tuple(rows.features[i] for i in columns),
-        rows.x[keep][:, columns],
+    mine = Rows(
+        rows.features,
+        rows.x[keep],
         rows.y[keep],
         rows.sentence[keep],
         rows.related,
         rows.source,
         rows.top_is_gold[keep],
     )
+    return subset_features(mine, tuple(name for name in rows.features if name not in drop))
 
 
 def fit_one(
