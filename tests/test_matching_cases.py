@@ -106,10 +106,21 @@ def test_an_open_question_answered_is_an_update(matcher: ClaimMatcher) -> None:
     assert result.baseline is not None and result.baseline.text.startswith("It remains unclear")
 
 
-def test_a_denial_of_any_part_in_the_fighting_is_not_matched_to_a_claim_about_capacity(matcher: ClaimMatcher) -> None:
+def test_a_denial_of_any_part_in_the_fighting_contradicts_the_claim_of_participation(matcher: ClaimMatcher) -> None:
+    """What a claim denies as a fact is what it speaks to: not a claim about capacity ("does not have
+    enough troops") nor a forecast that agrees with it ("unlikely to join")."""
     result = check(matcher, "The Belarusian army has not taken and does not take any part in the hostilities.")
-    assert result.baseline is not None
-    assert "does not have enough troops" not in result.baseline.text
+    assert result.verdict == "contradicted"
+    assert result.baseline is not None and "is actively participating" in result.baseline.text
+
+
+def test_a_denial_of_an_intention_repeats_the_claims_about_intentions(matcher: ClaimMatcher) -> None:
+    """A claim that Belarus "does not plan to take part" denies a plan, not a fact: it agrees with
+    "unlikely to join" and "will not deploy its troops" rather than contradicting "is actively
+    participating"."""
+    result = check(matcher, "Lukashenko said Belarus does not plan to take part in the war against Ukraine.")
+    assert result.verdict == "repeated"
+    assert result.baseline is not None and "actively participating" not in result.baseline.text
 
 
 def test_a_weapon_the_claim_does_not_speak_of_is_a_conflict(matcher: ClaimMatcher) -> None:

@@ -124,6 +124,12 @@ def negated_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
     return positions
 
 
+def speaks_of_plans(lexicon: Lexicon, analysis: ClaimAnalysis) -> bool:
+    """Whether a claim tells what is planned, intended or possible ("will", "does not plan to", "не
+    намерен"), not only what has happened."""
+    return bool(_find(lexicon.planned, analysis))
+
+
 # A claim with at most this many terms holds one proposition: a negation anywhere in it bears on it.
 SHORT_CLAIM_TERMS = 12
 
