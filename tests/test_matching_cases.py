@@ -114,6 +114,22 @@ def test_a_denial_of_any_part_in_the_fighting_contradicts_the_claim_of_participa
     assert result.baseline is not None and "is actively participating" in result.baseline.text
 
 
+@pytest.mark.parametrize(
+    ("text", "not_against"),
+    [
+        # "pressured Lukashenko to deploy troops" asserts the pressure, not a deployment.
+        ("Belarus has not sent troops to Ukraine.", "pressured"),
+        # "is expected to continue using ... for attacks" is a forecast, not an attack.
+        ("Russian troops have not attacked Kyiv from Belarus.", "is expected to continue"),
+    ],
+)
+def test_a_denied_fact_is_not_set_against_a_claim_that_only_plans_or_wants_it(
+    matcher: ClaimMatcher, text: str, not_against: str
+) -> None:
+    result = check(matcher, text)
+    assert result.baseline is not None and not_against not in result.baseline.text
+
+
 def test_a_denial_of_an_intention_repeats_the_claims_about_intentions(matcher: ClaimMatcher) -> None:
     """A claim that Belarus "does not plan to take part" denies a plan, not a fact: it agrees with
     "unlikely to join" and "will not deploy its troops" rather than contradicting "is actively
