@@ -8,6 +8,7 @@ import pytest
 
 from monitor.matching import analyze_claim, default_lexicon, normalize_text
 from monitor.matching.figures import extract_figures
+from monitor.matching.lexicon import PhraseSet
 from monitor.matching.text import fold_text, stem
 
 
@@ -188,3 +189,9 @@ def test_irregular_past_forms_stem_as_their_verb() -> None:
     """Putin "flew" to Minsk and "did not fly" there: one trip spoken of."""
     assert stem("flew") == stem("fly") and stem("began") == stem("begin") and stem("held") == stem("hold")
     assert stem("left") == "left"  # a direction and a side in politics as often as the verb
+
+
+def test_a_phrase_set_finds_phrases_longest_first_and_prefixes_where_no_phrase_starts() -> None:
+    phrases = PhraseSet.build([("take part", "involv"), ("take", "take"), ("беларус*", "belarus"), ("во*", "x")])
+    stems = ["they", "take", "part", "беларуси", "take", "бел", "во", "войско"]
+    assert list(phrases.find(stems, stems)) == [(1, 3, "involv"), (3, 4, "belarus"), (4, 5, "take")]

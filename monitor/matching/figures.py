@@ -548,6 +548,11 @@ def _read_count(cur: _Cursor, index: int) -> tuple[Figure, int] | None:
     return figure, pos
 
 
+# The words a figure can start with besides digits: a month, a vague count ("dozens"), a number word, or
+# "a" ("a thousand"). See `_read_date`, `_read_count` and `_read_word_number`.
+_FIGURE_STARTS = frozenset(_MONTHS) | frozenset(_VAGUE) | frozenset(_UNITS) | {"a"}
+
+
 def extract_figures(folded: str) -> list[Figure]:
     """Every figure and date in folded text, left to right, each with its span and value."""
     matches = list(_TOKEN.finditer(folded))
@@ -555,6 +560,11 @@ def extract_figures(folded: str) -> list[Figure]:
     figures: list[Figure] = []
     index = 0
     while index < len(cur.tokens):
+        word = cur.tokens[index]
+        # Most words start no figure: passed after one look (this runs for every claim analysed).
+        if not word[:1].isdigit() and word not in _FIGURE_STARTS:
+            index += 1
+            continue
         found = _read_date(cur, index) or _read_count(cur, index)
         if found is None:
             index += 1

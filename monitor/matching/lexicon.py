@@ -43,6 +43,15 @@ class PhraseSet:
     stemmed: bool = True  # phrases are stem sequences (else folded words, matched exactly)
     prefixes: Mapping[str, str] = field(default_factory=dict)
     prefix_lengths: tuple[int, ...] = ()
+    # The first stem of every phrase, and the first MIN_PREFIX letters of every prefix: most words of a
+    # claim start nothing, and `find` passes them after one set lookup (it runs for every claim analysed,
+    # baseline claims included, and for every cue set: a large part of matching's time).
+    starts: frozenset[str] = field(init=False, repr=False)
+    prefix_heads: frozenset[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts", frozenset(phrase[0] for phrase in self.values))
+        object.__setattr__(self, "prefix_heads", frozenset(prefix[:MIN_PREFIX] for prefix in self.prefixes))
 
     @classmethod
     def build(cls, entries: Iterable[tuple[str, str]], *, stemmed: bool = True) -> PhraseSet:
@@ -70,19 +79,28 @@ class PhraseSet:
         total = len(stems)
         surface = stems if words is None or not self.stemmed else words
         while index < total:
-            for size in range(min(self.longest, total - index), 0, -1):
-                value = self.values.get(tuple(stems[index : index + size]))
-                if value is not None:
-                    yield index, index + size, value
-                    index += size
-                    break
-            else:
-                value = self._prefix_value(surface[index]) if self.prefixes else None
-                if value is not None:
-                    yield index, index + 1, value
-                index += 1
+            found = self._longest_at(stems, index) if stems[index] in self.starts else None
+            if found is not None:
+                size, value = found
+                yield index, index + size, value
+                index += size
+                continue
+            prefixed = self._prefix_value(surface[index]) if self.prefixes else None
+            if prefixed is not None:
+                yield index, index + 1, prefixed
+            index += 1
+
+    def _longest_at(self, stems: Sequence[str], index: int) -> tuple[int, str] | None:
+        """The longest phrase starting at `index` (its length and value), or None."""
+        for size in range(min(self.longest, len(stems) - index), 0, -1):
+            value = self.values.get(tuple(stems[index : index + size]))
+            if value is not None:
+                return size, value
+        return None
 
     def _prefix_value(self, word: str) -> str | None:
+        if word[:MIN_PREFIX] not in self.prefix_heads:
+            return None
         for length in self.prefix_lengths:
             if len(word) > length or (len(word) == length and length >= MIN_PREFIX):
                 value = self.prefixes.get(word[:length])
