@@ -3,8 +3,10 @@
 The site (its own process, 127.0.0.1) serves one RSS feed linking N realistic article pages of about 40 KB
 each, every one on topic and different. Both crawls run with the same concurrency and no AutoThrottle, so
 the ratio measures what fetch -> extract -> filter -> claims -> match -> store costs over fetching alone.
-Peak memory is the largest sum of the resident memory of this script's child processes at one moment
-(sampled): the crawl with its analyzer and writer processes, or the bare spider (the site server excluded).
+Peak memory is the largest sum of the memory of this script's child processes at one moment (sampled):
+the crawl with its analyzer and writer processes, or the bare spider (the site server excluded); as
+resident memory (`crawl.peak_memory`, a page that several processes map counted in each) and as
+proportional memory (`crawl.peak_memory_pss`, such a page split between them: what the machine gives).
 Run: `.venv/bin/python bench/bench_crawl.py [--pages 2000] [--quick] [--ingest-workers N]`.
 """
 
@@ -202,24 +204,30 @@ def _run_pipeline(feed_url: str, folder: Path, limits: CrawlLimits) -> tuple[int
 
 
 class MemorySampler(threading.Thread):
-    """Samples the summed resident memory of this process's descendants (Linux /proc; else nothing)."""
+    """Samples the memory of this process's descendants (Linux /proc; else nothing), summed over them two
+    ways: resident memory (RSS), which counts a page every process maps (the sentence encoders' weights,
+    mapped from one file by every analyzer) once per process, and proportional memory (PSS), which splits
+    such a page between the processes sharing it: what the crawl takes of the machine."""
 
     def __init__(self, *, exclude: set[int], every: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.exclude = exclude
         self.every = every
         self.peak_mb = 0.0
+        self.peak_pss_mb = 0.0
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.wait(self.every):
-            self.peak_mb = max(self.peak_mb, self._descendants_rss_mb())
+            rss, pss = self._descendants_mb()
+            self.peak_mb = max(self.peak_mb, rss)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss)
 
     def stop(self) -> None:
         self._done.set()
         self.join()
 
-    def _descendants_rss_mb(self) -> float:
+    def _descendants_mb(self) -> tuple[float, float]:
         children: dict[int, list[int]] = {}
         rss_pages: dict[int, int] = {}
         for entry in Path("/proc").glob("[0-9]*"):
@@ -232,14 +240,28 @@ class MemorySampler(threading.Thread):
             pid = int(entry.name)
             children.setdefault(int(fields[1]), []).append(pid)
             rss_pages[pid] = int(fields[21])
-        total, stack = 0, list(children.get(os.getpid(), []))
+        rss = pss_kb = 0
+        stack = list(children.get(os.getpid(), []))
         while stack:
             pid = stack.pop()
             if pid in self.exclude:
                 continue
-            total += rss_pages.get(pid, 0)
+            rss += rss_pages.get(pid, 0)
+            pss_kb += _pss_kb(pid)
             stack.extend(children.get(pid, []))
-        return total * resource.getpagesize() / (1024 * 1024)
+        return rss * resource.getpagesize() / (1024 * 1024), pss_kb / 1024
+
+
+def _pss_kb(pid: int) -> int:
+    """A process's proportional set size in kB (0 where it ended, or the kernel does not tell)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def main() -> int:
@@ -276,6 +298,7 @@ def main() -> int:
     figures.add("crawl.pipeline_pages_per_s", pipeline_rate, "pages/s", digits=1)
     figures.add("crawl.pipeline_vs_bare", pipeline_rate / bare_rate, "ratio", digits=2)
     figures.add("crawl.peak_memory", peak_mb, "MB", digits=0)
+    figures.add("crawl.peak_memory_pss", memory.peak_pss_mb, "MB", digits=0)
     figures.save()
     return 0 if stored == pages == bare_pages else 1
 

@@ -1,4 +1,4 @@
-"""The encoder's on-disk caches: unpacked weights and kept sentence vectors. Both must speed up a second
+"""The encoders' on-disk caches: prepared weights and kept sentence vectors. Both must speed up a second
 process and never change an answer: a damaged or unwritable cache is skipped."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from test_encoder import CONFIG, tiny_archive, tiny_tokenizer, tiny_weights
 
 from monitor.matching import encoder_cache
 from monitor.matching.encoder import SentenceEncoder, load_from_archive
-from monitor.matching.encoder_cache import VectorStore, cache_root, read_member
+from monitor.matching.encoder_cache import VectorStore, cache_root
 
 
 @pytest.fixture(autouse=True)
@@ -33,38 +33,40 @@ def test_cache_root_follows_xdg(private_cache: Path) -> None:
     assert cache_root() == private_cache
 
 
-def test_member_is_unpacked_once_and_then_read_from_the_copy(tmp_path: Path, private_cache: Path) -> None:
-    payload = os.urandom(4096)
-    with zipfile.ZipFile(_archive(tmp_path, payload)) as archive:
-        assert read_member(archive, "model.safetensors", "m1") == payload
-    copy = private_cache / "m1-model.safetensors"
-    assert copy.read_bytes() == payload
-
-    class NoInflating(zipfile.ZipFile):
-        def read(self, *args: object, **kwargs: object) -> bytes:
-            raise AssertionError("the unpacked copy should have been used")
-
-    with NoInflating(_archive(tmp_path, payload)) as archive:
-        assert read_member(archive, "model.safetensors", "m1") == payload
+def _arrays() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    return {"word": rng.standard_normal((5, 3)).astype(np.float32), "bias": np.arange(7, dtype=np.float32)}
 
 
-def test_damaged_copy_is_replaced(tmp_path: Path, private_cache: Path) -> None:
-    payload = os.urandom(4096)
-    private_cache.mkdir(parents=True)
-    copy = private_cache / "m1-model.safetensors"
-    copy.write_bytes(bytes(len(payload)))  # right size, wrong bytes
-    with zipfile.ZipFile(_archive(tmp_path, payload)) as archive:
-        assert read_member(archive, "model.safetensors", "m1") == payload
-    assert copy.read_bytes() == payload
+def test_prepared_weights_are_built_once_then_mapped_read_only(private_cache: Path) -> None:
+    built = []
+
+    def build() -> dict[str, np.ndarray]:
+        built.append(1)
+        return _arrays()
+
+    first = encoder_cache.mapped_arrays("m1", build)
+    second = encoder_cache.mapped_arrays("m1", build)
+    assert len(built) == 1
+    for name, array in _arrays().items():
+        assert np.array_equal(first[name], array) and np.array_equal(second[name], array)
+        assert not second[name].flags.writeable  # mapped from the file, shared by every process mapping it
 
 
-def test_unwritable_cache_still_gives_the_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_damaged_prepared_weights_are_rebuilt(private_cache: Path) -> None:
+    encoder_cache.mapped_arrays("m1", _arrays)
+    (path,) = private_cache.glob("m1*.weights")
+    path.write_bytes(path.read_bytes()[:-9])  # cut short
+    assert np.array_equal(encoder_cache.mapped_arrays("m1", _arrays)["word"], _arrays()["word"])
+    path.write_bytes(b"junk")
+    assert np.array_equal(encoder_cache.mapped_arrays("m1", _arrays)["bias"], _arrays()["bias"])
+
+
+def test_unwritable_cache_still_gives_the_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache directory would go")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    payload = os.urandom(1024)
-    with zipfile.ZipFile(_archive(tmp_path, payload)) as archive:
-        assert read_member(archive, "model.safetensors", "m1") == payload
+    assert np.array_equal(encoder_cache.mapped_arrays("m1", _arrays)["word"], _arrays()["word"])
 
 
 def test_vector_store_round_trip_is_per_model(tmp_path: Path) -> None:
@@ -122,5 +124,5 @@ def test_archive_encoder_keeps_vectors_under_the_cache_root(tmp_path: Path, priv
     encoder = load_from_archive(tiny_archive(tmp_path / "model.zip"))
     encoder.encode(["belarus border"], keep=True)
     assert (private_cache / "vectors.sqlite3").is_file()
-    assert any(name.endswith("model.safetensors") for name in os.listdir(private_cache))
+    assert any(name.endswith(".weights") for name in os.listdir(private_cache))
     assert encoder_cache.cache_root() == private_cache

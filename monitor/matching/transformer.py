@@ -4,7 +4,8 @@ differ)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -36,3 +37,27 @@ def layer_norm(x: Matrix, weights: tuple[Matrix, Matrix], eps: float) -> Matrix:
     x *= weights[0]
     x += weights[1]
     return x
+
+
+def layer_arrays(number: int, layer: TransformerLayer) -> dict[str, Matrix]:
+    """A layer's weights by name ("3.qkv", "3.norm1.0"), as `encoder_cache.mapped_arrays` keeps them."""
+    arrays: dict[str, Matrix] = {}
+    for part in fields(TransformerLayer):
+        value = getattr(layer, part.name)
+        if isinstance(value, tuple):
+            arrays.update({f"{number}.{part.name}.{i}": item for i, item in enumerate(value)})
+        else:
+            arrays[f"{number}.{part.name}"] = value
+    return arrays
+
+
+def layers_from_arrays(arrays: Mapping[str, Matrix], count: int) -> list[TransformerLayer]:
+    """The `count` layers that `layer_arrays` named."""
+    layers = []
+    for number in range(count):
+        values: dict[str, object] = {}
+        for part in fields(TransformerLayer):
+            name = f"{number}.{part.name}"
+            values[part.name] = (arrays[f"{name}.0"], arrays[f"{name}.1"]) if f"{name}.0" in arrays else arrays[name]
+        layers.append(TransformerLayer(**values))  # type: ignore[arg-type]
+    return layers
