@@ -44,7 +44,14 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.matching.encoder_cache import mapped_arrays
-from monitor.matching.transformer import Matrix, TransformerLayer, layer_arrays, layer_norm, layers_from_arrays
+from monitor.matching.transformer import (
+    Matrix,
+    TransformerLayer,
+    fused_layer,
+    layer_arrays,
+    layer_norm,
+    layers_from_arrays,
+)
 
 MAGIC = b"E5S1"
 QK = 32  # weights (and activations) per quantisation block
@@ -282,20 +289,13 @@ class E5Numpy:
             }
             for number in range(layers):
                 p = f"l{number}."
-                parts = [linear(p + name, self.hidden) for name in ("q", "k", "v")]
-                out, out_bias = linear(p + "ao", self.hidden)
-                up, up_bias = linear(p + "fi", self.ffn)
-                down, down_bias = linear(p + "fo", self.hidden)
-                layer = TransformerLayer(
-                    qkv=np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
-                    qkv_bias=np.concatenate([b for _, b in parts]),
-                    out=out,
-                    out_bias=out_bias,
+                query, key, value = (linear(p + name, self.hidden) for name in ("q", "k", "v"))
+                layer = fused_layer(
+                    (query, key, value),
+                    out=linear(p + "ao", self.hidden),
+                    up=linear(p + "fi", self.ffn),
+                    down=linear(p + "fo", self.hidden),
                     norm1=(vector(p + "aln.w"), vector(p + "aln.b")),
-                    up=up,
-                    up_bias=up_bias,
-                    down=down,
-                    down_bias=down_bias,
                     norm2=(vector(p + "oln.w"), vector(p + "oln.b")),
                 )
                 arrays.update(layer_arrays(number, layer))

@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from monitor.matching.encoder_cache import VectorStore, mapped_arrays
 from monitor.matching.encoders import CachedEncoder
-from monitor.matching.transformer import TransformerLayer, layer_arrays, layer_norm, layers_from_arrays
+from monitor.matching.transformer import TransformerLayer, fused_layer, layer_arrays, layer_norm, layers_from_arrays
 
 LOG = logging.getLogger(__name__)
 
@@ -92,20 +92,13 @@ def prepare_weights(weights: Mapping[str, np.ndarray], config: dict[str, Any]) -
     }
     for number in range(int(config["num_hidden_layers"])):
         p = f"encoder.layer.{number}."
-        parts = [linear(p + f"attention.self.{name}") for name in ("query", "key", "value")]
-        out, out_bias = linear(p + "attention.output.dense")
-        up, up_bias = linear(p + "intermediate.dense")
-        down, down_bias = linear(p + "output.dense")
-        layer = TransformerLayer(
-            qkv=np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
-            qkv_bias=np.concatenate([b for _, b in parts]),
-            out=out,
-            out_bias=out_bias,
+        query, key, value = (linear(p + f"attention.self.{name}") for name in ("query", "key", "value"))
+        layer = fused_layer(
+            (query, key, value),
+            out=linear(p + "attention.output.dense"),
+            up=linear(p + "intermediate.dense"),
+            down=linear(p + "output.dense"),
             norm1=(get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias")),
-            up=up,
-            up_bias=up_bias,
-            down=down,
-            down_bias=down_bias,
             norm2=(get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
         )
         arrays.update(layer_arrays(number, layer))

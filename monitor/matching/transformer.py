@@ -29,6 +29,27 @@ class TransformerLayer:
     norm2: tuple[Matrix, Matrix]
 
 
+Linear = tuple[Matrix, Matrix]  # a linear map's weight, stored (in, out), and its bias
+
+
+def fused_layer(
+    attention: tuple[Linear, Linear, Linear], out: Linear, up: Linear, down: Linear, norm1: Linear, norm2: Linear
+) -> TransformerLayer:
+    """A layer from its linear maps (query, key and value fused into one) and its two layer norms."""
+    return TransformerLayer(
+        qkv=np.ascontiguousarray(np.concatenate([weight for weight, _ in attention], axis=1)),
+        qkv_bias=np.concatenate([bias for _, bias in attention]),
+        out=out[0],
+        out_bias=out[1],
+        norm1=norm1,
+        up=up[0],
+        up_bias=up[1],
+        down=down[0],
+        down_bias=down[1],
+        norm2=norm2,
+    )
+
+
 def layer_norm(x: Matrix, weights: tuple[Matrix, Matrix], eps: float) -> Matrix:
     """Layer norm of the rows of `x` (2-D), reusing `x`'s buffer: the caller no longer needs it."""
     x -= x.mean(axis=-1, keepdims=True)
