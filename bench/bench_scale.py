@@ -33,8 +33,8 @@ from _common import Figures
 from bench_checkthat import load_split
 from bench_matching import corpus_refs
 
-from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, Encoders, analyze_claim
-from monitor.matching.index import encode_baseline
+from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, analyze_claim
+from monitor.matching.index import encode_baseline, installed_encoders
 from monitor.matching.scoring import exhaustive_scores, overlap_scores, unknown_weight
 
 SEED = 20_221_221
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # store of this run's own, as `monitor baseline add` computes them.
         os.environ["XDG_CACHE_HOME"] = args.cache_dir or tempfile.mkdtemp(prefix="bench-scale-cache-")
         started = time.perf_counter()
-        encoded = encode_baseline([ref.text for ref in baseline], Encoders.installed())
+        encoded = encode_baseline([ref.text for ref in baseline], installed_encoders(len(baseline)))
         figures.add(f"{prefix}.baseline_encoding", time.perf_counter() - started, "s", digits=1)
         figures.add(f"{prefix}.baseline_encoded_claims", sum(encoded.values()), "claims")
     started = time.perf_counter()

@@ -115,3 +115,21 @@ def test_baseline_add_computes_the_vectors_then(tmp_path: Path) -> None:
     for encoder in (installed.multilingual, installed.english):
         if encoder is not None:
             assert encoder.missing_kept(added) == 0, encoder.name
+
+
+def test_a_large_baseline_loads_only_the_encoder_its_index_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond EAGER_ENCODE_LIMIT claims only MiniLM re-scores candidates: e5 (its tokenizer and weights,
+    about 120 MB) is not loaded in the processes that match."""
+    import monitor.matching.encoder as encoder_module
+    import monitor.matching.multilingual as multilingual_module
+
+    english = SentenceEncoder(tiny_weights(), CONFIG, tiny_tokenizer())
+    monkeypatch.setattr(encoder_module, "load_encoder", lambda: english)
+
+    def no_e5() -> None:
+        raise AssertionError("e5 was loaded for a baseline that does not use it")
+
+    monkeypatch.setattr(multilingual_module, "load_multilingual_encoder", no_e5)
+    used = index_module.installed_encoders(index_module.EAGER_ENCODE_LIMIT + 1)
+    assert used.english is english and used.multilingual is None
+    assert not index_module.installed_encoders(index_module.DENSE_MAX_CLAIMS + 1).present

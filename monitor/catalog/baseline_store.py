@@ -18,7 +18,7 @@ from baseline.loader import ArticleText, CorpusArticle, load_corpus
 from monitor.catalog.queries import baseline_claims
 from monitor.errors import DuplicateError, InputError, NotFoundError
 from monitor.matching import BaselineClaimRef, Encoders
-from monitor.matching.index import encode_baseline
+from monitor.matching.index import encode_baseline, installed_encoders
 from monitor.storage.models import BaselineArticle, BaselineClaim, Match
 from monitor.text.claims import extract_claims
 
@@ -198,4 +198,4 @@ def encode_baseline_vectors(
     new model version). `progress(encoder name, done, to_do)` as it goes. Returns the number encoded per
     encoder."""
     texts = [ref.text for ref in baseline_refs(session)]
-    return encode_baseline(texts, Encoders.installed() if encoders is None else encoders, progress=progress)
+    return encode_baseline(texts, installed_encoders(len(texts)) if encoders is None else encoders, progress=progress)

@@ -109,6 +109,21 @@ def dense_encoders(claims: int, encoders: Encoders) -> Encoders:
     return encoders
 
 
+def installed_encoders(claims: int) -> Encoders:
+    """The installed encoders an index of `claims` baseline claims uses (`dense_encoders`), each loaded
+    (once per process) only if it is used: a large baseline loads MiniLM alone, not e5, which would hold
+    its tokenizer and weights (about 120 MB) in every process that matches."""
+    from monitor.matching.encoder import load_encoder
+
+    if claims > DENSE_MAX_CLAIMS:
+        return NO_ENCODERS
+    if claims > EAGER_ENCODE_LIMIT:
+        english = load_encoder()
+        if english is not None:
+            return Encoders(english=english)
+    return Encoders.installed()
+
+
 def encode_baseline(
     texts: Sequence[str], encoders: Encoders, *, progress: Callable[[str, int, int], None] | None = None
 ) -> dict[str, int]:
@@ -301,7 +316,7 @@ class BaselineIndex:
         """`build` with every optional model that is installed: the sentence encoders and static vectors
         (these loaded only where the index uses them: they hold 50 MB in every process that matches)."""
         refs = list(claims)
-        encoders = Encoders.installed()
+        encoders = installed_encoders(len(refs))
         embeddings = load_embeddings() if uses_static_vectors(len(refs), encoders) else None
         return cls.build(refs, lexicon=lexicon, encoders=encoders, embeddings=embeddings, context=context)
 
