@@ -133,3 +133,25 @@ def test_a_large_baseline_loads_only_the_encoder_its_index_uses(monkeypatch: pyt
     used = index_module.installed_encoders(index_module.EAGER_ENCODE_LIMIT + 1)
     assert used.english is english and used.multilingual is None
     assert not index_module.installed_encoders(index_module.DENSE_MAX_CLAIMS + 1).present
+
+
+def test_a_very_large_baseline_keeps_its_vectors_in_half_the_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond COMPACT_VECTORS_ABOVE claims the vectors are float16; matching reads them as float32, and
+    its scores stay within float16's rounding of the full-precision ones."""
+    encoder = CountingEncoder(VectorStore("tiny", 8, tmp_path / "vectors.sqlite3"))
+    monkeypatch.setattr(index_module, "EAGER_ENCODE_LIMIT", 0)
+    full = BaselineIndex.build(_refs(), encoders=Encoders(english=encoder))
+    monkeypatch.setattr(index_module, "COMPACT_VECTORS_ABOVE", 2)
+    monkeypatch.setattr(index_module, "SCAN_CHUNK", 4)  # the scan of every claim goes chunk by chunk
+    compact = BaselineIndex.build(_refs(), encoders=Encoders(english=encoder))
+    assert compact.dense["english"].matrix.dtype == np.float16
+    query = compact.encode_queries(NEW[:1])[0]
+    everything = compact.dense_similarities(query)["english"]
+    some = compact.dense_similarities(query, np.array([4, 1], dtype=np.int32))["english"]
+    assert everything.dtype == some.dtype == np.float32
+    assert np.allclose(everything, full.dense_similarities(query)["english"], atol=2e-3)
+    assert np.array_equal(some, everything[[4, 1]])
+    for text in NEW:
+        assert ClaimMatcher(compact).match(text).verdict == ClaimMatcher(full).match(text).verdict

@@ -27,6 +27,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,13 @@ FIGURE_WEIGHT = 0.5
 # them), as `ClaimMatcher` does for a baseline that is not `fully_encoded`. (The name is from when larger
 # baselines were encoded lazily, while matching; their vectors are now all computed with the baseline.)
 EAGER_ENCODE_LIMIT = 500
+# Beyond this many claims the matcher reads the claims' vectors only for the candidates retrieval found
+# (it scans every claim up to `matcher.DENSE_SCAN_LIMIT`, the same number), so the sentence and static
+# vectors are kept as float16: half the memory (for 100,000 claims, 122 MB less), cosines within 1e-3 of
+# float32's (CheckThat! MAP@5 with float16 vectors: dev 0.856, train 0.868, as with float32).
+COMPACT_VECTORS_ABOVE = 50_000
+# Rows converted to float32 at a time where every claim of a float16 matrix is compared.
+SCAN_CHUNK = 8192
 # A baseline term in at least this share of its claims (and in at least BEAT_MIN_CLAIMS of them) is part
 # of the beat's common vocabulary, like the lexicon's [beat] words: no evidence of a match by itself.
 BEAT_SHARE = 0.10
@@ -79,7 +87,7 @@ class DenseVectors:
     ) -> None:
         self.encoder = encoder
         self.scan = scan
-        self.matrix: FloatArray = encoder.encode_kept(texts, progress=progress)
+        self.matrix: npt.NDArray[np.floating[Any]] = _compact(encoder.encode_kept(texts, progress=progress))
 
     @property
     def fully_encoded(self) -> bool:
@@ -87,7 +95,25 @@ class DenseVectors:
 
     def similarities(self, vector: FloatArray, docs: IntArray | None = None) -> FloatArray:
         """Cosine of the claims `docs` (default: all) to a query vector."""
-        return (self.matrix if docs is None else self.matrix[docs]) @ vector
+        return cosines(self.matrix, vector, docs)
+
+
+def _compact(matrix: FloatArray) -> npt.NDArray[np.floating[Any]]:
+    """The vectors of a baseline's claims as kept: float16 beyond COMPACT_VECTORS_ABOVE claims."""
+    return matrix.astype(np.float16) if len(matrix) > COMPACT_VECTORS_ABOVE else matrix
+
+
+def cosines(matrix: npt.NDArray[np.floating[Any]], vector: FloatArray, docs: IntArray | None = None) -> FloatArray:
+    """Dot products (cosines, for unit vectors) of the rows `docs` (default: all) of `matrix` with
+    `vector`, in float32 whatever the matrix keeps (a float16 one is converted a chunk at a time)."""
+    if matrix.dtype == np.float32:
+        return np.asarray((matrix if docs is None else matrix[docs]) @ vector, dtype=np.float32)
+    if docs is not None:
+        return matrix[docs].astype(np.float32) @ vector
+    out = np.empty(len(matrix), dtype=np.float32)
+    for start in range(0, len(matrix), SCAN_CHUNK):
+        out[start : start + SCAN_CHUNK] = matrix[start : start + SCAN_CHUNK].astype(np.float32) @ vector
+    return out
 
 
 def uses_static_vectors(claims: int, encoders: Encoders) -> bool:
@@ -215,11 +241,12 @@ class BaselineIndex:
         self.score_texts: list[str] = [" ".join(unit.terms.terms) for unit in flat]
         self._vocabulary: dict[str, int] = {}
         self._build_postings([unit.terms.terms for unit in flat])
-        self.vectors: FloatArray | None = None
+        self.vectors: npt.NDArray[np.floating[Any]] | None = None
         if embeddings is not None:
-            self.vectors = np.zeros((len(self.refs), embeddings.dimensions), dtype=np.float32)
+            vectors = np.zeros((len(self.refs), embeddings.dimensions), dtype=np.float32)
             for doc, claim in enumerate(units):
-                self.vectors[doc] = self._embed(claim[0].terms)
+                vectors[doc] = self._embed(claim[0].terms)
+            self.vectors = _compact(vectors)
         texts = [ref.text for ref in self.refs]
         scan = len(self.refs) <= EAGER_ENCODE_LIMIT
         self.dense: dict[str, DenseVectors] = {
@@ -338,7 +365,7 @@ class BaselineIndex:
         """Static-vector cosine of the claims `docs` (default: all) to a claim vector, or None without."""
         if self.vectors is None or vector is None:
             return None
-        return (self.vectors if docs is None else self.vectors[docs]) @ vector
+        return cosines(self.vectors, vector, docs)
 
     @property
     def has_encoder(self) -> bool:
