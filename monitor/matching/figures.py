@@ -551,10 +551,19 @@ def _read_count(cur: _Cursor, index: int) -> tuple[Figure, int] | None:
 # The words a figure can start with besides digits: a month, a vague count ("dozens"), a number word, or
 # "a" ("a thousand"). See `_read_date`, `_read_count` and `_read_word_number`.
 _FIGURE_STARTS = frozenset(_MONTHS) | frozenset(_VAGUE) | frozenset(_UNITS) | {"a"}
+# Whether a text can hold a figure at all: a digit, one of those words as a whole run of letters, or "a"
+# before a scale word. Most claims a large baseline re-reads hold none, and are passed without tokenising.
+_MAY_HOLD_FIGURE = re.compile(
+    r"\d|(?<![^\W\d_])(?:"
+    + "|".join(sorted((re.escape(word) for word in _FIGURE_STARTS - {"a"}), key=len, reverse=True))
+    + r")(?![^\W\d_])|(?<![^\W\d_])a\s+(?:hundred|thousand|million)(?![^\W\d_])"
+)
 
 
 def extract_figures(folded: str) -> list[Figure]:
     """Every figure and date in folded text, left to right, each with its span and value."""
+    if not _MAY_HOLD_FIGURE.search(folded):
+        return []
     matches = list(_TOKEN.finditer(folded))
     cur = _Cursor([m.group(0) for m in matches], [m.span() for m in matches])
     figures: list[Figure] = []
