@@ -323,13 +323,14 @@ class ClaimMatcher:
             return []
         head = ranked[:ALIGNED_CANDIDATES]
         found = [tuple(conflicts(self.index.lexicon, analysis, self.index.analysis(c.doc))) for c in head]
-        bonus = CONCEPT_BONUS_CYRILLIC if is_cyrillic(analysis.text) else 0.0
-        denied = self._denied_concepts(analysis)
+        cyrillic = is_cyrillic(analysis.text)
+        bonus = CONCEPT_BONUS_CYRILLIC if cyrillic else 0.0
+        denied = self._denied_facts(analysis, cyrillic=cyrillic)
         moved = [
             c.penalised(
                 ALIGNMENT_PENALTY * len(parts)
                 - (bonus * self._shares_concept(analysis, c) if bonus else 0.0)
-                - self._denial_bonus(analysis, denied, c.doc)
+                - (self._denial_bonus(denied, c.doc, cyrillic=cyrillic) if denied else 0.0)
             )
             for c, parts in zip(head, found, strict=True)
         ]
@@ -337,7 +338,6 @@ class ClaimMatcher:
         moved, found = [moved[i] for i in order], [found[i] for i in order]
         query_specific = sum(self.index.specific_weight(term) for term in set(analysis.terms))
         novelty = self.index.novelty(analysis)
-        cyrillic = is_cyrillic(analysis.text)
         examined: list[Examined] = []
         for position, (candidate, parts) in enumerate(zip(moved, found, strict=True)):
             others = [c.score for i, c in enumerate(moved) if i != position]
@@ -383,23 +383,27 @@ class ClaimMatcher:
             if start in positions and term in lexicon.concept_keys and term not in lexicon.beat_keys
         }
 
-    def _denial_bonus(self, analysis: ClaimAnalysis, denied: set[str], doc: int) -> float:
-        """The points a candidate gains for asserting what the claim denies (`denied`: its
-        `_denied_concepts`). What a claim denies is what it speaks to. An English claim denying a fact
-        ("has not taken any part") contradicts the claim asserting it ("is actively participating"), the
-        one an analyst wants to see it against, rather than a forecast that agrees ("unlikely to join");
-        one denying a plan ("does not plan to take part", "will not join") speaks to the claims about
-        intentions, which it may repeat, so it gets none. Russian, Ukrainian and Belarusian mark the future
-        in the verb itself ("не отправит": will not send), so there any candidate using the concept gains
-        the smaller DENIED_CONCEPT_BONUS_CYRILLIC."""
+    def _denied_facts(self, analysis: ClaimAnalysis, *, cyrillic: bool) -> set[str]:
+        """The concepts a claim denies that its candidates are weighed on (`_denial_bonus`): its
+        `_denied_concepts`, none where an English claim denies a plan ("does not plan to take part", "will
+        not join"): such a claim speaks to the claims about intentions, which it may repeat. Russian,
+        Ukrainian and Belarusian mark the future in the verb itself ("не отправит": will not send), so
+        there every denied concept counts."""
         from monitor.matching.verdict import speaks_of_plans
 
-        if not denied:
-            return 0.0
-        if is_cyrillic(analysis.text):
+        denied = self._denied_concepts(analysis)
+        if denied and not cyrillic and speaks_of_plans(self.index.lexicon, analysis):
+            return set()
+        return denied
+
+    def _denial_bonus(self, denied: set[str], doc: int, *, cyrillic: bool) -> float:
+        """The points a candidate gains for asserting what the claim denies (`denied`: its
+        `_denied_facts`). What a claim denies is what it speaks to: an English claim denying a fact ("has
+        not taken any part") contradicts the claim asserting it ("is actively participating"), the one an
+        analyst wants to see it against, rather than a forecast that agrees ("unlikely to join"). A Cyrillic
+        claim's candidate using the concept at all gains the smaller DENIED_CONCEPT_BONUS_CYRILLIC."""
+        if cyrillic:
             return DENIED_CONCEPT_BONUS_CYRILLIC if denied & set(self.index.analysis(doc).terms) else 0.0
-        if speaks_of_plans(self.index.lexicon, analysis):
-            return 0.0
         return DENIED_CONCEPT_BONUS if self._asserts(doc, denied) else 0.0
 
     def _asserts(self, doc: int, concepts: set[str]) -> bool:
