@@ -118,12 +118,12 @@ class SentenceEncoder(CachedEncoder):
         config: dict[str, Any],
         tokenizer: Any,
         *,
-        prepared: Mapping[str, Matrix] | None = None,
+        prepared: bool = False,
     ) -> None:
-        """`weights`: the safetensors tensors of a BertModel; `config`: its config.json; `tokenizer`: a
-        `tokenizers.Tokenizer` for it. `prepared`: `prepare_weights(weights, config)` where the caller
-        has it already (mapped from the cache: `weights` is then not read)."""
-        arrays = prepare_weights(weights, config) if prepared is None else prepared
+        """`weights`: the safetensors tensors of a BertModel, or with `prepared` what `prepare_weights`
+        made of them (mapped from the cache); `config`: its config.json; `tokenizer`: a
+        `tokenizers.Tokenizer` for it."""
+        arrays = weights if prepared else prepare_weights(weights, config)
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.word = arrays["word"]
@@ -234,7 +234,7 @@ def load_from_archive(path: Path, *, keep_on_disk: bool = True) -> SentenceEncod
             )
         else:
             prepared = prepare_weights(load(archive.read(info)), config)
-    encoder = SentenceEncoder({}, config, tokenizer, prepared=prepared)
+    encoder = SentenceEncoder(prepared, config, tokenizer, prepared=True)
     if keep_on_disk:
         encoder.keep_vectors_in(VectorStore(f"{weights_key}-v{FORWARD_VERSION}", encoder.dimensions))
     return encoder

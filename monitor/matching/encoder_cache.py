@@ -71,21 +71,27 @@ def mapped_arrays(key: str, build: Callable[[], Mapping[str, Matrix]]) -> dict[s
         return arrays
 
 
+def _data_start(header_length: int) -> int:
+    """Where the arrays begin: after MAGIC, the header's length and the header, aligned."""
+    return -(-(len(WEIGHTS_MAGIC) + 4 + header_length) // ALIGNMENT) * ALIGNMENT
+
+
 def _write_weights(path: Path, arrays: Mapping[str, Matrix]) -> None:
-    directory: dict[str, list[object]] = {}
-    offset = 0
+    offsets: dict[str, int] = {}
+    size = 0
     for name, array in arrays.items():
-        directory[name] = [offset, list(array.shape)]
-        offset += -(-array.nbytes // ALIGNMENT) * ALIGNMENT
-    header = json.dumps({"arrays": directory, "size": offset}).encode()
-    start = -(-(len(WEIGHTS_MAGIC) + 4 + len(header)) // ALIGNMENT) * ALIGNMENT
+        offsets[name] = size
+        size += -(-array.nbytes // ALIGNMENT) * ALIGNMENT
+    directory = {name: [offsets[name], list(array.shape)] for name, array in arrays.items()}
+    header = json.dumps({"arrays": directory, "size": size}).encode()
+    start = _data_start(len(header))
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".preparing-", delete=False) as handle:
         handle.write(WEIGHTS_MAGIC + struct.pack("<I", len(header)) + header)
         for name, array in arrays.items():
-            handle.seek(start + int(directory[name][0]))  # type: ignore[call-overload]
+            handle.seek(start + offsets[name])
             handle.write(array.tobytes())
-        handle.truncate(start + offset)
+        handle.truncate(start + size)
     os.replace(handle.name, path)
 
 
@@ -96,7 +102,7 @@ def _map_weights(path: Path) -> dict[str, Matrix]:
         raise ValueError("not a prepared-weights file")
     (length,) = struct.unpack_from("<I", data, len(WEIGHTS_MAGIC))
     header = json.loads(bytes(data[len(WEIGHTS_MAGIC) + 4 : len(WEIGHTS_MAGIC) + 4 + length]))
-    start = -(-(len(WEIGHTS_MAGIC) + 4 + length) // ALIGNMENT) * ALIGNMENT
+    start = _data_start(length)
     if len(data) != start + int(header["size"]):
         raise ValueError(f"size {len(data)}, expected {start + int(header['size'])}")
     arrays: dict[str, Matrix] = {}
