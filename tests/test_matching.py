@@ -394,3 +394,23 @@ def test_stance_words_are_not_novel_content() -> None:
         "It remains unclear if the Kremlin is pressuring Minsk over Crimea.",
     ):
         assert index.novelty(analyze_claim(stance, index.lexicon)) == index.novelty(plain), stance
+
+
+def test_a_claim_the_baseline_holds_twice_is_proposed_once_as_the_copy_first_added() -> None:
+    """The same fact-check imported twice (once with "double", once with 'single' quotes, another case)
+    is one claim to a reader: it is proposed once, as the copy first added, not as two near-ties."""
+    first = 'Khrenin said the "territorial defence" force would have 150,000 volunteers.'
+    copy = "KHRENIN said the 'territorial defence' force would have 150,000 volunteers"
+    texts = [*BASELINE, first, copy]
+    index = BaselineIndex.build(refs(texts))
+    result = ClaimMatcher(index).match("Khrenin said the territorial defence force would have 150,000 volunteers.")
+    proposed = [candidate.ref.claim_id for candidate in result.candidates]
+    assert proposed.count(len(BASELINE) + 1) + proposed.count(len(BASELINE) + 2) == 1
+    assert len(BASELINE) + 2 not in proposed
+    assert index.first_copy is not None and index.first_copy[len(BASELINE) + 1] == len(BASELINE)
+
+
+def test_a_baseline_worded_differently_throughout_has_no_copies() -> None:
+    """Claims that differ in a figure are different claims, not copies."""
+    index = BaselineIndex.build(refs([*BASELINE, BASELINE[0].replace("6,000", "9,000")]))
+    assert index.first_copy is None

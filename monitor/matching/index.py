@@ -24,6 +24,7 @@ static vectors (`semantic`) stand in where no encoder is installed or the baseli
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -213,6 +214,21 @@ def claim_units(text: str, lexicon: Lexicon, extra: str | None = None) -> list[U
     return units
 
 
+_WORD = re.compile(r"\w+")
+
+
+def first_copies(texts: Sequence[str]) -> IntArray | None:
+    """For each claim, the first claim of the baseline in the same words (case, punctuation and quote marks
+    aside: a fact-check imported twice, once with 'single' and once with "double" quotes), or None where
+    every claim is worded differently. A claim the baseline holds twice is one claim to a reader: it is
+    proposed as the copy first added, rather than as a near-tie of two entries."""
+    first: dict[str, int] = {}
+    copies = np.arange(len(texts), dtype=np.int32)
+    for doc, text in enumerate(texts):
+        copies[doc] = first.setdefault(" ".join(_WORD.findall(text.casefold())), doc)
+    return copies if len(first) < len(texts) else None
+
+
 class BaselineIndex:
     """The baseline claims, their normalised terms and an inverted index over them. Immutable once built
     (the sentence vectors of every claim included)."""
@@ -235,6 +251,7 @@ class BaselineIndex:
         counts = [len(claim) for claim in units]
         self.unit_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         self.unit_owner: IntArray = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        self.first_copy: IntArray | None = first_copies([ref.text for ref in self.refs])
         flat = [unit for claim in units for unit in claim]
         self.unit_spans: list[tuple[int, int] | None] = [unit.span for unit in flat]
         self.unit_is_clause = np.array([unit.span is not None for unit in flat], dtype=bool)

@@ -262,6 +262,8 @@ class ClaimMatcher:
             static = index.similarities(static_vector)
             if static is not None:
                 docs = np.union1d(docs, _top(static, self.candidate_count))
+        if index.first_copy is not None:
+            docs = np.unique(index.first_copy[docs])  # a claim held twice is proposed once (`first_copies`)
         return docs.astype(np.int32), shared
 
     def _top_claims(self, values: FloatArray, units: IntArray, count: int) -> IntArray:
