@@ -213,7 +213,7 @@ def test_not_this_but_that_denies_only_this(matcher: ClaimMatcher) -> None:
 
 
 def test_a_strike_group_is_a_formation_not_a_strike(matcher: ClaimMatcher) -> None:
-    """"Strike force", "strike group" name a formation of troops: a claim that none was formed denies no
+    """ "Strike force", "strike group" name a formation of troops: a claim that none was formed denies no
     strike, so it is not set against the claims about strikes from Belarus."""
     result = check(matcher, "Russia has not formed a strike group near the border.")
     assert result.verdict != "contradicted" or "strikes" not in (result.baseline.text if result.baseline else "")

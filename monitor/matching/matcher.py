@@ -525,9 +525,7 @@ class ClaimMatcher:
             for text, analysis, lookup, found, screened, context in zip(
                 texts[chunk], analyses[chunk], lookups[chunk], ranked, examined, borrowed[chunk], strict=True
             ):
-                result = self._decide(
-                    lookup, found, top_k, claim=is_matchable(text), own=analysis, examined=screened
-                )
+                result = self._decide(lookup, found, top_k, claim=is_matchable(text), own=analysis, examined=screened)
                 if context:
                     result = replace(result, evidence={**result.evidence, "context": context})
                 results.append(result)
