@@ -155,3 +155,23 @@ def test_a_very_large_baseline_keeps_its_vectors_in_half_the_memory(
     assert np.array_equal(some, everything[[4, 1]])
     for text in NEW:
         assert ClaimMatcher(compact).match(text).verdict == ClaimMatcher(full).match(text).verdict
+
+
+def test_baseline_add_says_how_many_claims_copy_an_earlier_one(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    claims = tmp_path / "claims.txt"
+    claims.write_text(
+        'Khrenin said the "territorial defence" force would have 150,000 volunteers.\n'
+        "KHRENIN said the 'territorial defence' force would have 150,000 volunteers\n"
+        "Belarus closed two border crossings with Lithuania for freight in October.\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(main, ["--db", db, "init"], catch_exceptions=False).exit_code == 0
+    result = runner.invoke(main, ["--db", db, "baseline", "add", "--claims", str(claims)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "1 baseline claim is worded as an earlier one" in result.output

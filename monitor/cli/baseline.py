@@ -16,6 +16,7 @@ from baseline.loader import read_article
 from monitor.catalog.baseline_store import (
     add_baseline_article,
     add_claims_list,
+    baseline_refs,
     encode_baseline_vectors,
     remove_baseline_article,
 )
@@ -25,6 +26,7 @@ from monitor.cli.context import CliContext
 from monitor.cli.output import print_table
 from monitor.errors import InputError, NotFoundError
 from monitor.http.fetch import fetch_document
+from monitor.matching.index import first_copies
 from monitor.storage.models import utcnow
 
 pass_cli = click.make_pass_decorator(CliContext)
@@ -82,6 +84,7 @@ def add(
         with cli.session() as session:
             article, count = add_claims_list(session, claims=claims, source=claims_file, title=title)
         click.echo(f"Added {count} claims as baseline {article.title!r} (id {article.id}).")
+        _report_copies(cli)
         _encode_vectors(cli)
         return
     assert path_or_url is not None
@@ -95,7 +98,24 @@ def add(
             session, article=text, source=path_or_url, title=title, outlet=outlet, published=published_day
         )
     click.echo(f"Added {article.title!r} with {count} claims (id {article.id}).")
+    _report_copies(cli)
     _encode_vectors(cli)
+
+
+def _report_copies(cli: CliContext) -> None:
+    """Say how many baseline claims are worded as an earlier one (case, punctuation and quote marks
+    aside): the matcher proposes each such claim as the one added first (`index.first_copies`)."""
+    with cli.session() as session:
+        refs = baseline_refs(session)
+    copies = first_copies([ref.text for ref in refs])
+    if copies is None:
+        return
+    count = sum(int(first) != doc for doc, first in enumerate(copies))
+    noun = "claim is" if count == 1 else "claims are"
+    click.echo(
+        f"{count} baseline {noun} worded as an earlier one (case, punctuation and quote marks aside): "
+        "each is matched as the claim added first."
+    )
 
 
 def _encode_vectors(cli: CliContext) -> None:
