@@ -85,14 +85,21 @@ class PassDupeFilter(RFPDupeFilter):
     def request_seen(self, request: Request) -> bool:
         fingerprint = self.request_fingerprint(request)
         run = request.meta.get(RUN_META)
+        fingerprints = f"{self.key}:pass:{run}"  # RedisKeys.pass_fingerprints
         with self.server.pipeline(transaction=True) as pipe:
             pipe.sadd(self.key, fingerprint)
             pipe.zscore(f"{self.key}:read", fingerprint)  # RedisKeys.read_pages
             if run is not None:
-                fingerprints = f"{self.key}:pass:{run}"  # RedisKeys.pass_fingerprints
                 pipe.sadd(fingerprints, fingerprint)
                 pipe.expire(fingerprints, RUN_KEY_TTL)
-            added, read_at = pipe.execute()[:2]
+            replies = pipe.execute()
+        added, read_at = replies[:2]
+        if run is not None and added == 0 and replies[2] == 1:
+            # Another pass holds this page: it is not this pass's to release. Left in this pass's set, its
+            # release at this pass's end would free the page while the other pass is still fetching it, and
+            # a third pass would fetch it again (seen in CI: three sources listing one article). Taken back
+            # in a second step, so a worker dying in between costs at worst a second fetch, never a page.
+            self.server.srem(fingerprints, fingerprint)
         recently_read = read_at is not None and time.time() - float(read_at) < READ_PAGE_MEMORY
         return bool(added == 0) or recently_read
 
