@@ -24,7 +24,6 @@ static vectors (`semantic`) stand in where no encoder is installed or the baseli
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -39,7 +38,7 @@ from monitor.matching.lexicon import Lexicon, default_lexicon
 from monitor.matching.model import BaselineClaimRef
 from monitor.matching.normalize import ClaimAnalysis, analyze_claim, is_figure_term
 from monitor.matching.semantic import StaticEmbeddings, load_embeddings
-from monitor.matching.text import is_cyrillic
+from monitor.matching.text import is_cyrillic, word_tokens
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -214,9 +213,6 @@ def claim_units(text: str, lexicon: Lexicon, extra: str | None = None) -> list[U
     return units
 
 
-_WORD = re.compile(r"\w+")
-
-
 def first_copies(texts: Sequence[str]) -> IntArray | None:
     """For each claim, the first claim of the baseline in the same words (case, punctuation and quote marks
     aside: a fact-check imported twice, once with 'single' and once with "double" quotes), or None where
@@ -225,7 +221,7 @@ def first_copies(texts: Sequence[str]) -> IntArray | None:
     first: dict[str, int] = {}
     copies = np.arange(len(texts), dtype=np.int32)
     for doc, text in enumerate(texts):
-        copies[doc] = first.setdefault(" ".join(_WORD.findall(text.casefold())), doc)
+        copies[doc] = first.setdefault(" ".join(word_tokens(text.casefold())), doc)
     return copies if len(first) < len(texts) else None
 
 
