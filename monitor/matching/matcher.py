@@ -474,10 +474,10 @@ class ClaimMatcher:
         claim's candidates ranked without them). Not for a claim that shares no term with any baseline
         claim (for a Russian, Ukrainian or Belarusian claim: no name, figure or lexicon concept); not for a
         near-verbatim repeat of one claim that leads all others by far, or a near copy of one that leads
-        at all (`SETTLED_COPY_LEXICAL`: its probability then comes from the model of the cheap signals); and
-        not for an English claim that model finds too far from every
-        candidate to come near the alert threshold (`ENCODER_GATE_SHARE`). A Cyrillic claim shares
-        little but names with the English baseline: only the multilingual encoder can judge it."""
+        at all (`SETTLED_COPY_LEXICAL`: its probability then comes from the model of the cheap signals);
+        and not for an English claim that model finds too far from every candidate to come near the alert
+        threshold (`ENCODER_GATE_SHARE`). A Cyrillic claim shares little but names with the English
+        baseline: only the multilingual encoder can judge it."""
         return self._screen(list(cheap), analysis)[0]
 
     def _screen(self, cheap: list[ScoredCandidate], analysis: ClaimAnalysis) -> tuple[bool, list[Examined] | None]:
@@ -512,8 +512,9 @@ class ClaimMatcher:
         contexts: Sequence[str | None] | None = None,
     ) -> list[MatchResult]:
         """`match` for each text, in order. The claims that need the sentence encoders (see
-        `needs_encoder`) are encoded in one batch. `analyses`: the texts' `analyze_claim` with this
-        index's lexicon, where the caller already has them (so they are not computed twice).
+        `needs_encoder`) are encoded in batches, `MATCH_CHUNK` claims at a time. `analyses`: the texts'
+        `analyze_claim` with this index's lexicon, where the caller already has them (so they are not
+        computed twice).
         `contexts`: for each text, the sentence before it in its article (or None): a claim that names
         nothing itself ("But they have so far remained in Belarus.") is looked up with its subject
         borrowed from there (see `names_nothing`); its verdict is still read in its own words."""
