@@ -140,9 +140,9 @@ def recall_at_1(matcher: ClaimMatcher, queries: Sequence[str]) -> float:
         analysis = analyze_claim(text, index.lexicon)
         ranked = matcher.rank(analysis)
         query = index.query_terms(analysis)
-        _, shared = index.accumulate(query)
+        _, _, shared = index.accumulate(query)
         units = np.arange(index.unit_count, dtype=np.int32)
-        overlap = overlap_scores(index, query, shared, units, unknown_weight(index, query))
+        overlap = overlap_scores(index, query, shared.astype(np.float32), units, unknown_weight(index, query))
         static = index.similarities(index.claim_vector(analysis))
         if index.has_encoder and not index.fully_encoded:
             full = exhaustive_scores(index, " ".join(analysis.terms), overlap, None, None)

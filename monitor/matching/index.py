@@ -302,6 +302,8 @@ class BaselineIndex:
         owner_pairs = np.unique(post_terms.astype(np.int64) * max(claims, 1) + self.unit_owner[self._post_units])
         df = np.bincount(owner_pairs // max(claims, 1), minlength=vocabulary_size).astype(np.float32)
         self.idf: FloatArray = np.log1p((claims - df + 0.5) / (df + 0.5)).astype(np.float32)
+        # The IDF of a term no claim uses (the highest), asked for with every term a new claim has.
+        self._unseen_idf = math.log1p((claims + 0.5) / 0.5)
         common = max(BEAT_MIN_CLAIMS, BEAT_SHARE * claims)
         self.beat_terms: frozenset[str] = self.lexicon.beat_keys | {
             term for term, count in zip(self._terms, df, strict=True) if count >= common
@@ -453,17 +455,17 @@ class BaselineIndex:
     def term_idf(self, term: str) -> float:
         """The IDF of a term in this baseline; a term the baseline never uses gets the highest IDF."""
         term_id = self._vocabulary.get(term)
-        count = len(self.refs)
         if term_id is None:
-            return math.log1p((count + 0.5) / 0.5)
+            return self._unseen_idf
         return float(self.idf[term_id])
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - asked for every term of every candidate pair a claim is judged on
     def specific_weight(self, term: str) -> float:
         """A term's weight as evidence beyond the beat's vocabulary, in rare-word equivalents (1 for a
         term the baseline never or once uses): 0 for the beat's common words and for figures."""
         if term in self.beat_terms or is_figure_term(term):
             return 0.0
-        return self.term_idf(term) / self.term_idf("")
+        return self.term_idf(term) / self._unseen_idf
 
     def novelty(self, analysis: ClaimAnalysis) -> float:
         """The share (0-1) of a claim's distinct word terms (figures aside) that no baseline claim uses.
@@ -481,22 +483,27 @@ class BaselineIndex:
             return 0.0
         return sum(term not in self._vocabulary for term in words) / len(words)
 
-    def accumulate(self, query: QueryTerms) -> tuple[FloatArray, FloatArray]:
-        """BM25 and shared term weight of every unit against the query (zeros where nothing is shared)."""
+    def accumulate(self, query: QueryTerms) -> tuple[IntArray, FloatArray, npt.NDArray[np.float64]]:
+        """The units sharing a term with the query (sorted), their BM25 scores against it, and the shared
+        term weight of every unit (zeros where nothing is shared; float64, as summed: callers take the few
+        units they read as float32).
+
+        A query shares terms with a tenth of the units or so: the units are found by sorting its postings
+        (a radix sort, fast for int32), not by a scan of every unit, and only theirs are converted."""
         count = self.unit_count
         if not len(query.term_ids):
-            zeros = np.zeros(count, dtype=np.float32)
-            return zeros, zeros.copy()
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), np.zeros(count)
         starts = self._post_offsets[query.term_ids]
         ends = self._post_offsets[query.term_ids + 1]
         slices = [slice(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
         units = np.concatenate([self._post_units[part] for part in slices])
         bm25 = np.concatenate([self._post_bm25[part] for part in slices])
-        shared = np.repeat(query.weights, (ends - starts).astype(np.int64))
-        return (
-            np.bincount(units, weights=bm25, minlength=count).astype(np.float32),
-            np.bincount(units, weights=shared, minlength=count).astype(np.float32),
-        )
+        weights = np.repeat(query.weights, (ends - starts).astype(np.int64))
+        ordered = np.sort(units)
+        sharing = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+        unit_bm25 = np.bincount(units, weights=bm25, minlength=count)[sharing].astype(np.float32)
+        shared = np.bincount(units, weights=weights, minlength=count).astype(np.float64, copy=False)
+        return sharing, unit_bm25, shared
 
     def unit_text(self, unit: int) -> str:
         """The text of a unit as written: the claim, or the clause of it."""

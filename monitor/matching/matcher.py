@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from monitor.matching.alignment import Conflict, both_count, conflicts
 from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryVectors
@@ -256,18 +257,18 @@ class ClaimMatcher:
 
     def _candidates(
         self, analysis: ClaimAnalysis, query: QueryVectors, static_vector: FloatArray | None
-    ) -> tuple[IntArray, FloatArray]:
-        """Candidate claims (sorted ids) and the shared term weight of every unit."""
+    ) -> tuple[IntArray, npt.NDArray[np.float64]]:
+        """Candidate claims (sorted ids) and the shared term weight of every unit (see `accumulate`)."""
         index = self.index
         terms = index.query_terms(analysis)
         missing = unknown_weight(index, terms)
-        bm25, shared = index.accumulate(terms)
-        sharing = np.flatnonzero(shared).astype(np.int32)
+        sharing, bm25, shared = index.accumulate(terms)
         # Discounted for clauses as in the final score, so clauses do not crowd out whole claims here.
-        overlap = overlap_scores(index, terms, shared[sharing], sharing, missing) * clause_factors(index, sharing)
+        overlap = overlap_scores(index, terms, shared[sharing].astype(np.float32), sharing, missing)
+        overlap *= clause_factors(index, sharing)
         docs = np.union1d(
             self._top_claims(overlap, sharing, self.candidate_count),
-            self._top_claims(bm25[sharing], sharing, self.candidate_count),
+            self._top_claims(bm25, sharing, self.candidate_count),
         )
         if self.dense_scan:
             if index.fully_encoded and query:
@@ -292,9 +293,15 @@ class ClaimMatcher:
         return owners[np.sort(first)][:count].astype(np.int32)
 
     def rank(
-        self, analysis: ClaimAnalysis, query: QueryVectors | None = None, *, encode: bool = True
+        self,
+        analysis: ClaimAnalysis,
+        query: QueryVectors | None = None,
+        *,
+        encode: bool = True,
+        limit: int | None = None,
     ) -> list[ScoredCandidate]:
-        """Every candidate the index proposes for the claim, with its ranking score, best first.
+        """Every candidate the index proposes for the claim (or the best `limit`), with its ranking
+        score, best first.
 
         `query`: the claim's sentence vectors (computed here when the index has encoders, none are given
         and `encode` is true). With `encode` false and no vectors, only the cheap signals score."""
@@ -302,7 +309,7 @@ class ClaimMatcher:
             return []
         if query is None:
             query = self.index.encode_queries([analysis.text])[0] if self.index.has_encoder and encode else {}
-        return self._scored(self._lexical_stage(analysis, query), query)
+        return self._scored(self._lexical_stage(analysis, query), query, limit)
 
     def _lexical_stage(self, analysis: ClaimAnalysis, query: QueryVectors) -> LexicalStage | None:
         """The claim's candidates with their lexical and static-vector scores (None without any). The
@@ -314,22 +321,24 @@ class ClaimMatcher:
             return None
         terms = index.query_terms(analysis)
         units = index.units_of(docs)
-        overlap = overlap_scores(index, terms, shared[units], units, unknown_weight(index, terms))
+        overlap = overlap_scores(index, terms, shared[units].astype(np.float32), units, unknown_weight(index, terms))
         best = best_units(index, docs, units, overlap, fuzzy_scores(index, " ".join(analysis.terms), units))
         return LexicalStage(best, index.similarities(static_vector, best.docs))
 
-    def _scored(self, stage: LexicalStage | None, query: QueryVectors) -> list[ScoredCandidate]:
+    def _scored(
+        self, stage: LexicalStage | None, query: QueryVectors, limit: int | None = None
+    ) -> list[ScoredCandidate]:
         """`rank` from the lexical stage: the sentence encoders' cosines added where `query` has them."""
         if stage is None:
             return []
         best, static = stage.best, stage.static
         if not query:
-            return rank(best, {}, static)
+            return rank(best, {}, static, limit)
         if not self.index.fully_encoded and len(best.docs) > DENSE_RERANK:
             keep = np.sort(_top(combine(best.score, None, static), DENSE_RERANK))
             best = best.take(keep)
             static = None if static is None else static[keep]
-        return rank(best, self.index.dense_similarities(query, best.docs), static)
+        return rank(best, self.index.dense_similarities(query, best.docs), static, limit)
 
     def examine(self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate]) -> list[Examined]:
         """The best candidates checked part by part (conflicting ones moved down the ranking), each with
@@ -535,7 +544,8 @@ class ClaimMatcher:
         # gate examined for them are still in `BaselineIndex.analysis`'s cache.
         for start in range(0, len(texts), MATCH_CHUNK):
             chunk = slice(start, start + MATCH_CHUNK)
-            ranked, examined = self._rank_many(looked_up[chunk], lookups[chunk])
+            # Only the candidates `_decide` reads are made (`examine` checks the best ALIGNED_CANDIDATES).
+            ranked, examined = self._rank_many(looked_up[chunk], lookups[chunk], limit=ALIGNED_CANDIDATES)
             for text, analysis, lookup, found, screened, context in zip(
                 texts[chunk], analyses[chunk], lookups[chunk], ranked, examined, borrowed[chunk], strict=True
             ):
@@ -551,13 +561,14 @@ class ClaimMatcher:
         return self._rank_many(texts, analyses)[0]
 
     def _rank_many(
-        self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]
+        self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis], *, limit: int | None = None
     ) -> tuple[list[list[ScoredCandidate]], list[list[Examined] | None]]:
-        """`rank_many`, and for each claim the gate stopped, its candidates as the gate examined them."""
+        """`rank_many`, and for each claim the gate stopped, its candidates as the gate examined them.
+        `limit`: only each claim's best this many candidates (see `rank`)."""
         if not len(self.index):
             return [[] for _ in analyses], [None] * len(analyses)
         stages = [self._lexical_stage(analysis, {}) for analysis in analyses]
-        ranked = [self._scored(stage, {}) for stage in stages]
+        ranked = [self._scored(stage, {}, limit) for stage in stages]
         examined: list[list[Examined] | None] = [None] * len(ranked)
         if self.index.has_encoder:
             pending = []
@@ -570,10 +581,10 @@ class ClaimMatcher:
             for position, query in zip(pending, vectors, strict=True):
                 if self.index.fully_encoded:
                     # A dense scan of every claim proposes candidates of its own: the stage is made anew.
-                    ranked[position] = self.rank(analyses[position], query)
+                    ranked[position] = self.rank(analyses[position], query, limit=limit)
                 else:
                     # Candidates come from the cheap signals alone: their lexical stage is reused.
-                    ranked[position] = self._scored(stages[position], query)
+                    ranked[position] = self._scored(stages[position], query, limit)
         return ranked, examined
 
     def _named_only(self, new: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> list[str]:
@@ -582,12 +593,14 @@ class ClaimMatcher:
         specific = [term for term in common if term not in self.index.beat_terms]
         if not specific:
             return []
-        names_new, names_base = designation_words(new.text), designation_words(base.text)
-        for term in specific:
-            if not (
-                set(new.surface_of(term).split()) <= names_new and set(base.surface_of(term).split()) <= names_base
-            ):
-                return []
+        # The new claim's side first: it rules most pairs out, and the baseline claim's names, read anew
+        # for each pair, are then not read at all.
+        names_new = designation_words(new.text)
+        if not all(set(new.surface_of(term).split()) <= names_new for term in specific):
+            return []
+        names_base = designation_words(base.text)
+        if not all(set(base.surface_of(term).split()) <= names_base for term in specific):
+            return []
         return sorted(base.surface_of(term) for term in specific)
 
     def _too_little_in_common(

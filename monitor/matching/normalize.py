@@ -8,6 +8,7 @@ name variant or synonym, possibly several words long); figures become one token 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.matching.figures import Figure, extract_figures
 from monitor.matching.lexicon import Lexicon
@@ -133,6 +134,11 @@ def _add_counted(
         surfaces.append(figure.text)
 
 
+@lru_cache(maxsize=16384)  # a count's few head words ("troops", "military personnel") recur in claim after claim
+def _terms_of(words: str, lexicon: Lexicon) -> tuple[str, ...]:
+    return analyze_claim(words, lexicon).terms
+
+
 def _head_words(figure: Figure, lexicon: Lexicon) -> tuple[str, ...]:
     """The words right after a count that say what it counts, up to the first function word: "troops"
     of "9,000 troops in Belarus", "belarusians" of "a thousand Belarusians have applied"."""
@@ -149,7 +155,7 @@ def count_key(figure: Figure, lexicon: Lexicon) -> str | None:
     or None when it is no count or says nothing it counts."""
     if figure.kind != "count":
         return None
-    for term in analyze_claim(" ".join(_head_words(figure, lexicon)), lexicon).terms:
+    for term in _terms_of(" ".join(_head_words(figure, lexicon)), lexicon):
         if term in lexicon.entity_keys or is_figure_term(term):
             continue
         return term
@@ -163,7 +169,7 @@ def head_keys(figure: Figure, lexicon: Lexicon) -> frozenset[str]:
     words = _head_words(figure, lexicon)
     if not words:
         return frozenset()
-    terms = analyze_claim(" ".join(words), lexicon).terms
+    terms = _terms_of(" ".join(words), lexicon)
     return frozenset(term for term in terms if term not in lexicon.entity_keys and not is_figure_term(term))
 
 

@@ -19,6 +19,7 @@ measured against (recall@1 in `bench/bench_scale.py`).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -143,9 +144,18 @@ def combine(
     return (100 * total / weight).astype(np.float32)
 
 
+# Per index, the factor of every unit (see `clause_factors`), made once: it is asked for the tens of
+# thousands of units that share a term with each claim matched.
+_UNIT_FACTORS: weakref.WeakKeyDictionary[BaselineIndex, FloatArray] = weakref.WeakKeyDictionary()
+
+
 def clause_factors(index: BaselineIndex, units: IntArray) -> FloatArray:
     """The factor each unit's lexical score counts at: CLAUSE_FACTOR for a clause, 1 for a whole claim."""
-    return np.where(index.unit_is_clause[units], CLAUSE_FACTOR, 1.0).astype(np.float32)
+    factors = _UNIT_FACTORS.get(index)
+    if factors is None:
+        factors = np.where(index.unit_is_clause, np.float32(CLAUSE_FACTOR), np.float32(1.0))
+        _UNIT_FACTORS[index] = factors
+    return factors[units]
 
 
 def fuzzy_scores(index: BaselineIndex, query_text: str, units: IntArray) -> FloatArray:
@@ -196,11 +206,14 @@ def best_units(
     return LexicalBest(docs, best_score, units[best], overlap[best], fuzzy[best])
 
 
-def rank(best: LexicalBest, dense: dict[str, FloatArray], static: FloatArray | None) -> list[ScoredCandidate]:
-    """The candidates with their ranking scores, best first. `dense`: cosines per encoder role."""
+def rank(
+    best: LexicalBest, dense: dict[str, FloatArray], static: FloatArray | None, limit: int | None = None
+) -> list[ScoredCandidate]:
+    """The candidates with their ranking scores, best first. `dense`: cosines per encoder role. `limit`:
+    only the best this many (a claim has a hundred candidates or so, and most callers read a few)."""
     english, multilingual = dense.get("english"), dense.get("multilingual")
     scores = combine(best.score, english, static, multilingual)
-    order = np.argsort(-scores, kind="stable")
+    order = np.argsort(-scores, kind="stable")[:limit]
     return [
         ScoredCandidate(
             doc=int(best.docs[i]),

@@ -181,6 +181,11 @@ _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _TITLE_CASE_SHARE = 0.6
 
 
+@lru_cache(maxsize=65536)  # the same words come back in claim after claim
+def _fold_word(word: str) -> str:
+    return fold_text(word)
+
+
 @lru_cache(maxsize=8192)  # a baseline's claims are read again for every claim matched against them
 def designation_words(text: str) -> frozenset[str]:
     """The words (folded) that a text uses only inside a name: a run of two or more capitalised words
@@ -200,7 +205,7 @@ def designation_words(text: str) -> frozenset[str]:
                 end < len(tokens) and capitalised[end] and not text[tokens[end - 1].end() : tokens[end].start()].strip()
             ):
                 end += 1
-        run = {fold_text(token.group()) for token in tokens[position:end]}
+        run = {_fold_word(token.group()) for token in tokens[position:end]}
         (inside if end - position >= 2 else outside).update(run)
         position = end
     return frozenset(inside - outside)
