@@ -16,13 +16,17 @@ For one new claim:
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from monitor.matching import background_encoding
 from monitor.matching.alignment import Conflict, both_count, conflicts
 from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryVectors
 from monitor.matching.lexicon import Lexicon
@@ -132,10 +136,12 @@ MIN_SHARED_TERMS = 2
 # military adventures"). On dev no related sentence is lost.
 MIN_BEAT_ONLY_TERMS = 3
 # `match_many` takes claims this many at a time: enough for the encoders' batches (of 16 or so, see
-# `encoder`), few enough that the baseline claims examined for a chunk's claims (about 8 each) are still
-# in the index's analysis cache (4,096) when the chunk is judged. Over one batch of 10,000 claims against
-# 100,000 baseline claims they were analysed twice.
-MATCH_CHUNK = 256
+# `encoder`), few enough that the baseline claims examined for two chunks' claims (about 8 each: a chunk
+# is judged after the next one is screened, see `background_encoding`) are still in the index's analysis
+# cache (4,096) when the chunk is judged. Over one batch of 10,000 claims against 100,000 baseline claims
+# they were analysed twice; on 3,000 of them, chunks of 256 judged one behind missed the cache 28,697
+# times, of 128 24,740 times (once per claim examined).
+MATCH_CHUNK = 128
 # Below this score (0-100) no baseline claim is close: a "none" result names no nearest claim.
 NEAREST_SCORE = 10.0
 # A one-line heading that quotes someone ("Putin: «We will hand over Iskander-M to Belarus»") states what
@@ -217,6 +223,19 @@ class Judged:
     candidate: ScoredCandidate
     probability: float
     conflicts: tuple[Conflict, ...]
+
+
+@dataclass
+class _Screened:
+    """A chunk of claims after `ClaimMatcher._screen_chunk`: each one's lexical stage and cheap ranking,
+    the gate's examination where it stopped a claim, and the claims it sent on to the encoders."""
+
+    analyses: list[ClaimAnalysis]
+    stages: list[LexicalStage | None]
+    ranked: list[list[ScoredCandidate]]
+    examined: list[list[Examined] | None]
+    pending: list[int]
+    limit: int | None
 
 
 class ClaimMatcher:
@@ -539,13 +558,9 @@ class ClaimMatcher:
             analyze_claim(text, lexicon) if context else analysis
             for context, text, analysis in zip(borrowed, looked_up, analyses, strict=True)
         ]
-        results = []
-        # In chunks: a chunk's claims are encoded in one batch, then judged while the baseline claims the
-        # gate examined for them are still in `BaselineIndex.analysis`'s cache.
-        for start in range(0, len(texts), MATCH_CHUNK):
-            chunk = slice(start, start + MATCH_CHUNK)
-            # Only the candidates `_decide` reads are made (`examine` checks the best ALIGNED_CANDIDATES).
-            ranked, examined = self._rank_many(looked_up[chunk], lookups[chunk], limit=ALIGNED_CANDIDATES)
+        results: list[MatchResult] = []
+
+        def judge(chunk: slice, ranked: list[list[ScoredCandidate]], examined: list[list[Examined] | None]) -> None:
             for text, analysis, lookup, found, screened, context in zip(
                 texts[chunk], analyses[chunk], lookups[chunk], ranked, examined, borrowed[chunk], strict=True
             ):
@@ -553,6 +568,30 @@ class ClaimMatcher:
                 if context:
                     result = replace(result, evidence={**result.evidence, "context": context})
                 results.append(result)
+
+        # In chunks: a chunk's claims that need the encoders are encoded in one batch, then judged while
+        # the baseline claims the gate examined for them are still in `BaselineIndex.analysis`'s cache.
+        # With more than one chunk, a chunk is encoded on a second core while the next one is screened
+        # (`background_encoding`): the chunk before is judged once its vectors are in.
+        chunks = [slice(start, start + MATCH_CHUNK) for start in range(0, len(texts), MATCH_CHUNK)]
+        beside = self.index.has_encoder and background_encoding.worthwhile(len(chunks))
+        with background_encoding.BackgroundEncoding() if beside else nullcontext() as background:
+            waiting: deque[tuple[slice, _Screened, Future[list[QueryVectors]]]] = deque()
+            for chunk in chunks:
+                # Only the candidates `_decide` reads are made (`examine` checks the best ALIGNED_CANDIDATES).
+                screened = self._screen_chunk(lookups[chunk], limit=ALIGNED_CANDIDATES)
+                pending = [looked_up[chunk][position] for position in screened.pending]
+                if background is not None:
+                    vectors = background.submit(self.index.encode_queries, pending)
+                else:
+                    vectors = background_encoding.done(self.index.encode_queries(pending))
+                waiting.append((chunk, screened, vectors))
+                if background is None or len(waiting) > 1:
+                    chunk, screened, vectors = waiting.popleft()
+                    judge(chunk, *self._finish_chunk(screened, vectors.result()))
+            while waiting:
+                chunk, screened, vectors = waiting.popleft()
+                judge(chunk, *self._finish_chunk(screened, vectors.result()))
         return results
 
     def rank_many(self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]) -> list[list[ScoredCandidate]]:
@@ -565,27 +604,40 @@ class ClaimMatcher:
     ) -> tuple[list[list[ScoredCandidate]], list[list[Examined] | None]]:
         """`rank_many`, and for each claim the gate stopped, its candidates as the gate examined them.
         `limit`: only each claim's best this many candidates (see `rank`)."""
+        screened = self._screen_chunk(analyses, limit=limit)
+        return self._finish_chunk(screened, self.index.encode_queries([texts[i] for i in screened.pending]))
+
+    def _screen_chunk(self, analyses: Sequence[ClaimAnalysis], *, limit: int | None) -> _Screened:
+        """The first half of `_rank_many`: every claim ranked on the cheap signals, and the gate's choice
+        of the claims that need the sentence encoders (`_Screened.pending`)."""
+        examined: list[list[Examined] | None] = [None] * len(analyses)
+        pending: list[int] = []
         if not len(self.index):
-            return [[] for _ in analyses], [None] * len(analyses)
+            return _Screened(list(analyses), [None] * len(analyses), [[] for _ in analyses], examined, pending, limit)
         stages = [self._lexical_stage(analysis, {}) for analysis in analyses]
         ranked = [self._scored(stage, {}, limit) for stage in stages]
-        examined: list[list[Examined] | None] = [None] * len(ranked)
         if self.index.has_encoder:
-            pending = []
             for position, cheap in enumerate(ranked):
                 needed, examined[position] = self._screen(cheap, analyses[position])
                 if needed:
                     pending.append(position)
-                    examined[position] = None  # ranked anew with the encoders below
-            vectors = self.index.encode_queries([texts[position] for position in pending])
-            for position, query in zip(pending, vectors, strict=True):
-                if self.index.fully_encoded:
-                    # A dense scan of every claim proposes candidates of its own: the stage is made anew.
-                    ranked[position] = self.rank(analyses[position], query, limit=limit)
-                else:
-                    # Candidates come from the cheap signals alone: their lexical stage is reused.
-                    ranked[position] = self._scored(stages[position], query, limit)
-        return ranked, examined
+                    examined[position] = None  # ranked anew with the encoders (`_finish_chunk`)
+        return _Screened(list(analyses), stages, ranked, examined, pending, limit)
+
+    def _finish_chunk(
+        self, screened: _Screened, vectors: Sequence[QueryVectors]
+    ) -> tuple[list[list[ScoredCandidate]], list[list[Examined] | None]]:
+        """The second half of `_rank_many`: the pending claims ranked anew with their sentence vectors
+        (`vectors`, in the order of `screened.pending`)."""
+        ranked, limit = screened.ranked, screened.limit
+        for position, query in zip(screened.pending, vectors, strict=True):
+            if self.index.fully_encoded:
+                # A dense scan of every claim proposes candidates of its own: the stage is made anew.
+                ranked[position] = self.rank(screened.analyses[position], query, limit=limit)
+            else:
+                # Candidates come from the cheap signals alone: their lexical stage is reused.
+                ranked[position] = self._scored(screened.stages[position], query, limit)
+        return ranked, screened.examined
 
     def _named_only(self, new: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> list[str]:
         """The shared words, as the baseline claim writes them, where every shared term beyond the beat's
