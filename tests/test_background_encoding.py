@@ -7,12 +7,12 @@ import sys
 import threading
 
 import pytest
+from test_matching import BASELINE, refs
 from threadpoolctl import threadpool_info
 
 from monitor.matching import BaselineIndex, ClaimMatcher, background_encoding
 from monitor.matching import matcher as matcher_module
 from monitor.matching.model import MatchResult
-from tests.test_matching import BASELINE, refs
 
 NEW_CLAIMS = [
     "Belarus has about 6,000 soldiers stationed near the Ukrainian border at Brest, officials said.",
