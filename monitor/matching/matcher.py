@@ -540,9 +540,10 @@ class ClaimMatcher:
         contexts: Sequence[str | None] | None = None,
     ) -> list[MatchResult]:
         """`match` for each text, in order. The claims that need the sentence encoders (see
-        `needs_encoder`) are encoded in batches, `MATCH_CHUNK` claims at a time. `analyses`: the texts'
-        `analyze_claim` with this index's lexicon, where the caller already has them (so they are not
-        computed twice).
+        `needs_encoder`) are encoded in batches, `MATCH_CHUNK` claims at a time, and where there is more
+        than one chunk, on a second core while the next chunk is screened (`background_encoding`: the
+        same results as encoding in turn). `analyses`: the texts' `analyze_claim` with this index's
+        lexicon, where the caller already has them (so they are not computed twice).
         `contexts`: for each text, the sentence before it in its article (or None): a claim that names
         nothing itself ("But they have so far remained in Belarus.") is looked up with its subject
         borrowed from there (see `names_nothing`); its verdict is still read in its own words."""
