@@ -14,6 +14,7 @@ from monitor.matching import NO_ENCODERS, BaselineClaimRef, BaselineIndex, Claim
 from monitor.matching import matcher as matcher_module
 from monitor.matching.normalize import analyze_claim
 from monitor.matching.semantic import load_embeddings
+from monitor.matching.verdict import decide
 
 BASELINE = [
     "Belarus has about 6,000 soldiers stationed near the Ukrainian border at Brest.",
@@ -254,6 +255,20 @@ def test_a_promised_transfer_then_received_is_updated(compound: ClaimMatcher) ->
     result = compound.match("Belarus has received Iskander missile systems from Moscow.")
     assert (best_id(result), result.verdict) == (7, "updated")
     assert result.evidence["status"] == ["transfer", "received"]
+
+
+def test_a_status_cue_bears_on_the_predicate_joined_to_the_one_it_governs() -> None:
+    """"Will be extended by three kilometres and mined": "will" decides the mining, six words on."""
+    baseline = "Kyiv has proposed to lay mines on its border with Belarus."
+    matcher = ClaimMatcher(BaselineIndex.build(refs([baseline])))
+    for text in (
+        "The exclusion zone on the border with Belarus will be extended by three kilometres and mined.",
+        "Зона отчуждения на границе с Беларусью будет продлена на три километра и заминирована.",
+    ):
+        analysis, base = analyze_claim(text, matcher.index.lexicon), matcher.index.analysis(0)
+        verdict, evidence = decide(matcher.index.lexicon, analysis, base, matcher.index.term_idf)
+        assert verdict == "updated", (text, evidence)
+        assert evidence["status"][0].startswith("proposed")
 
 
 def test_a_denied_plan_is_no_status_move() -> None:

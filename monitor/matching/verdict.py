@@ -263,16 +263,35 @@ def changed_figures(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
     return changes
 
 
+# Words that join a second predicate to the first: a cue before the first bears on both ("will be widened
+# to two kilometres and mined").
+_COORDINATORS = frozenset({"and", "и", "і", "й", "та", "ды"})
+# How far after a cue the words that join a second predicate to it are looked for.
+_COORDINATED_REACH = 6
+
+
 def _cue_near_shared(
     cues: Sequence[Cue], analysis: ClaimAnalysis, shared: frozenset[str], negated: set[int]
 ) -> Cue | None:
-    """The first cue followed closely by a shared term, leaving out cues under a negation (a plan that
-    is denied is no plan; "had not" is nothing done) and cues negated right after ("has not")."""
+    """The first cue followed closely by a shared term, or by a predicate joined to the one it governs
+    that is a shared term ("будет расширена до двух километров и заминирована": will be widened to two
+    kilometres and mined), leaving out cues under a negation (a plan that is denied is no plan; "had
+    not" is nothing done) and cues negated right after ("has not").
+
+    Measured on dev-cyrillic.jsonl: updated F1 0 -> 0.67 (the mined border strip against the lawmakers'
+    proposal); dev.jsonl and dev_e5 unchanged, sentence by sentence."""
     positions = _shared_positions(analysis, shared)
+    words = analysis.words
     for cue in cues:
         if cue.start in negated or cue.end in negated:
             continue
         if positions.intersection(range(cue.end, cue.end + 4)):
+            return cue
+        joined = next(
+            (i for i in range(cue.end, min(cue.end + _COORDINATED_REACH, len(words))) if words[i] in _COORDINATORS),
+            None,
+        )
+        if joined is not None and joined + 1 in positions:
             return cue
     return None
 
