@@ -258,7 +258,7 @@ def test_a_promised_transfer_then_received_is_updated(compound: ClaimMatcher) ->
 
 
 def test_a_status_cue_bears_on_the_predicate_joined_to_the_one_it_governs() -> None:
-    """"Will be extended by three kilometres and mined": "will" decides the mining, six words on."""
+    """ "Will be extended by three kilometres and mined": "will" decides the mining, six words on."""
     baseline = "Kyiv has proposed to lay mines on its border with Belarus."
     matcher = ClaimMatcher(BaselineIndex.build(refs([baseline])))
     for text in (
