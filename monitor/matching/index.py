@@ -64,6 +64,9 @@ SCAN_CHUNK = 8192
 # of the beat's common vocabulary, like the lexicon's [beat] words: no evidence of a match by itself.
 BEAT_SHARE = 0.10
 BEAT_MIN_CLAIMS = 5
+# Terms whose `specific_weight` an index keeps (the new claims' distinct terms: a few tens of thousands
+# over a large batch).
+SPECIFIC_CACHE = 65_536
 # Beyond this many claims the sentence encoder is not used (the static vectors stand in, if installed).
 # With the baseline's vectors computed once, a query costs its own encoding and a gather of its
 # candidates' rows, whatever the size; the limit is memory: 1.5 KB a claim (100,000 claims: 154 MB, in
@@ -304,6 +307,7 @@ class BaselineIndex:
         self.idf: FloatArray = np.log1p((claims - df + 0.5) / (df + 0.5)).astype(np.float32)
         # The IDF of a term no claim uses (the highest), asked for with every term a new claim has.
         self._unseen_idf = math.log1p((claims + 0.5) / 0.5)
+        self._specific: dict[str, float] = {}
         common = max(BEAT_MIN_CLAIMS, BEAT_SHARE * claims)
         self.beat_terms: frozenset[str] = self.lexicon.beat_keys | {
             term for term, count in zip(self._terms, df, strict=True) if count >= common
@@ -459,13 +463,19 @@ class BaselineIndex:
             return self._unseen_idf
         return float(self.idf[term_id])
 
-    @lru_cache(maxsize=65536)  # noqa: B019 - asked for every term of every candidate pair a claim is judged on
     def specific_weight(self, term: str) -> float:
         """A term's weight as evidence beyond the beat's vocabulary, in rare-word equivalents (1 for a
         term the baseline never or once uses): 0 for the beat's common words and for figures."""
-        if term in self.beat_terms or is_figure_term(term):
-            return 0.0
-        return self.term_idf(term) / self._unseen_idf
+        # Asked for every term of every candidate pair a claim is judged on: kept per index (a cache on
+        # the method would keep a replaced index alive), and emptied when it grows past SPECIFIC_CACHE.
+        weight = self._specific.get(term)
+        if weight is None:
+            if len(self._specific) >= SPECIFIC_CACHE:
+                self._specific.clear()
+            common = term in self.beat_terms or is_figure_term(term)
+            weight = 0.0 if common else self.term_idf(term) / self._unseen_idf
+            self._specific[term] = weight
+        return weight
 
     def novelty(self, analysis: ClaimAnalysis) -> float:
         """The share (0-1) of a claim's distinct word terms (figures aside) that no baseline claim uses.
