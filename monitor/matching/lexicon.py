@@ -137,6 +137,7 @@ class Lexicon:
     # hedges, open questions), in one set: `BaselineIndex.novelty` leaves their words out.
     stance: PhraseSet
     relative_words: frozenset[str]  # folded relative pronouns ("which", "who", "который"...)
+    coordinators: frozenset[str]  # folded words that join a second predicate to the first ("and", "и")
     pronouns: frozenset[str]  # folded personal and demonstrative pronouns that can be a claim's subject
     connectives: frozenset[str]  # folded words a sentence may open with before its subject ("but")
     stages: tuple[tuple[str, str], ...]
@@ -298,6 +299,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
             stemmed=False,
         ),
         relative_words=frozenset(fold_text(word) for word in _strings(data, "clauses", "relative", origin)),
+        coordinators=frozenset(fold_text(word) for word in _strings(data, "clauses", "coordinators", origin)),
         pronouns=frozenset(fold_text(word) for word in _strings(data, "context", "pronouns", origin)),
         connectives=frozenset(fold_text(word) for word in _strings(data, "context", "connectives", origin)),
         stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "stages", origin)),

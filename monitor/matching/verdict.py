@@ -263,15 +263,13 @@ def changed_figures(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
     return changes
 
 
-# Words that join a second predicate to the first: a cue before the first bears on both ("will be widened
-# to two kilometres and mined").
-_COORDINATORS = frozenset({"and", "и", "і", "й", "та", "ды"})
-# How far after a cue the words that join a second predicate to it are looked for.
+# How far after a cue the words that join a second predicate to it (the lexicon's coordinators) are
+# looked for.
 _COORDINATED_REACH = 6
 
 
 def _cue_near_shared(
-    cues: Sequence[Cue], analysis: ClaimAnalysis, shared: frozenset[str], negated: set[int]
+    lexicon: Lexicon, cues: Sequence[Cue], analysis: ClaimAnalysis, shared: frozenset[str], negated: set[int]
 ) -> Cue | None:
     """The first cue followed closely by a shared term, or by a predicate joined to the one it governs
     that is a shared term ("будет расширена до двух километров и заминирована": will be widened to two
@@ -288,7 +286,11 @@ def _cue_near_shared(
         if positions.intersection(range(cue.end, cue.end + 4)):
             return cue
         joined = next(
-            (i for i in range(cue.end, min(cue.end + _COORDINATED_REACH, len(words))) if words[i] in _COORDINATORS),
+            (
+                i
+                for i in range(cue.end, min(cue.end + _COORDINATED_REACH, len(words)))
+                if words[i] in lexicon.coordinators
+            ),
             None,
         )
         if joined is not None and joined + 1 in positions:
@@ -338,10 +340,13 @@ def status_move(
     stage = _stage_move(lexicon, new, base, base_negated)
     if stage is not None:
         return stage
-    new_planned = _cue_near_shared(_find(lexicon.planned, new), new, shared, new_negated)
-    proposed = _cue_near_shared(_find(lexicon.proposed, base), base, shared, base_negated)
-    if proposed is not None and _cue_near_shared(_find(lexicon.proposed, new), new, shared, new_negated) is None:
-        decided = _cue_near_shared(_find(lexicon.decided, new), new, shared, new_negated)
+    new_planned = _cue_near_shared(lexicon, _find(lexicon.planned, new), new, shared, new_negated)
+    proposed = _cue_near_shared(lexicon, _find(lexicon.proposed, base), base, shared, base_negated)
+    if (
+        proposed is not None
+        and _cue_near_shared(lexicon, _find(lexicon.proposed, new), new, shared, new_negated) is None
+    ):
+        decided = _cue_near_shared(lexicon, _find(lexicon.decided, new), new, shared, new_negated)
         if decided is not None:
             return _with_next_word(base, proposed), _with_next_word(new, decided)
     question = _first(_find(lexicon.open_question, base), base_negated)
@@ -350,16 +355,16 @@ def status_move(
         return question.text, "stated"  # "it remains unclear who fired" -> a report naming who did
     hedged = _first(_find(lexicon.hedged, base), base_negated)
     if hedged is not None and _first(_find(lexicon.hedged, new), new_negated) is None:
-        official = _cue_near_shared(_find(lexicon.official, new), new, shared, new_negated)
+        official = _cue_near_shared(lexicon, _find(lexicon.official, new), new, shared, new_negated)
         if official is not None:
             return hedged.text, _with_next_word(new, official)
     anew = _first(_find(lexicon.anew, new), new_negated)
     if anew is not None and _first(_find(lexicon.anew, base), base_negated) is None:
         return "as reported then", _with_next_word(new, anew)
-    planned = _cue_near_shared(_find(lexicon.planned, base), base, shared, base_negated)
+    planned = _cue_near_shared(lexicon, _find(lexicon.planned, base), base, shared, base_negated)
     if planned is None or new_planned is not None:
         return None
-    done = _cue_near_shared(_find(lexicon.done, new), new, shared, new_negated)
+    done = _cue_near_shared(lexicon, _find(lexicon.done, new), new, shared, new_negated)
     if done is None:
         return None
     return _with_next_word(base, planned), _with_next_word(new, done)
