@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from monitor.matching import background_encoding
 from monitor.matching.alignment import Conflict, both_count, conflicts
-from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryVectors
+from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryTerms, QueryVectors
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.model import Candidate, MatchResult
 from monitor.matching.normalize import ClaimAnalysis, analyze_claim
@@ -275,12 +275,11 @@ class ClaimMatcher:
     # --- candidates and ranking -------------------------------------------------------------------
 
     def _candidates(
-        self, analysis: ClaimAnalysis, query: QueryVectors, static_vector: FloatArray | None
+        self, terms: QueryTerms, missing: float, query: QueryVectors, static_vector: FloatArray | None
     ) -> tuple[IntArray, npt.NDArray[np.float64]]:
-        """Candidate claims (sorted ids) and the shared term weight of every unit (see `accumulate`)."""
+        """Candidate claims (sorted ids) and the shared term weight of every unit (see `accumulate`), for
+        a claim's known terms and the weight of its unknown ones (`missing`)."""
         index = self.index
-        terms = index.query_terms(analysis)
-        missing = unknown_weight(index, terms)
         sharing, bm25, shared = index.accumulate(terms)
         # Discounted for clauses as in the final score, so clauses do not crowd out whole claims here.
         overlap = overlap_scores(index, terms, shared[sharing].astype(np.float32), sharing, missing)
@@ -335,12 +334,13 @@ class ClaimMatcher:
         query vectors matter here only where a dense scan proposes candidates (`fully_encoded`)."""
         index = self.index
         static_vector = index.claim_vector(analysis)
-        docs, shared = self._candidates(analysis, query, static_vector)
+        terms = index.query_terms(analysis)
+        missing = unknown_weight(index, terms)
+        docs, shared = self._candidates(terms, missing, query, static_vector)
         if not len(docs):
             return None
-        terms = index.query_terms(analysis)
         units = index.units_of(docs)
-        overlap = overlap_scores(index, terms, shared[units].astype(np.float32), units, unknown_weight(index, terms))
+        overlap = overlap_scores(index, terms, shared[units].astype(np.float32), units, missing)
         best = best_units(index, docs, units, overlap, fuzzy_scores(index, " ".join(analysis.terms), units))
         return LexicalStage(best, index.similarities(static_vector, best.docs))
 
