@@ -577,7 +577,13 @@ class ClaimMatcher:
         chunks = [slice(start, start + MATCH_CHUNK) for start in range(0, len(texts), MATCH_CHUNK)]
         beside = self.index.has_encoder and background_encoding.worthwhile(len(chunks))
         with background_encoding.BackgroundEncoding() if beside else nullcontext() as background:
+            behind = 1 if background is not None else 0  # chunks screened and waiting to be judged
             waiting: deque[tuple[slice, _Screened, Future[list[QueryVectors]]]] = deque()
+
+            def judge_first_waiting() -> None:
+                chunk, screened, vectors = waiting.popleft()
+                judge(chunk, *self._finish_chunk(screened, vectors.result()))
+
             for chunk in chunks:
                 # Only the candidates `_decide` reads are made (`examine` checks the best ALIGNED_CANDIDATES).
                 screened = self._screen_chunk(lookups[chunk], limit=ALIGNED_CANDIDATES)
@@ -587,12 +593,10 @@ class ClaimMatcher:
                 else:
                     vectors = background_encoding.done(self.index.encode_queries(pending))
                 waiting.append((chunk, screened, vectors))
-                if background is None or len(waiting) > 1:
-                    chunk, screened, vectors = waiting.popleft()
-                    judge(chunk, *self._finish_chunk(screened, vectors.result()))
+                if len(waiting) > behind:
+                    judge_first_waiting()
             while waiting:
-                chunk, screened, vectors = waiting.popleft()
-                judge(chunk, *self._finish_chunk(screened, vectors.result()))
+                judge_first_waiting()
         return results
 
     def rank_many(self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]) -> list[list[ScoredCandidate]]:
