@@ -40,3 +40,10 @@ def test_the_number_of_something_is_a_count_of_it() -> None:
     base = "Indeed, reports suggest that Russia significantly increased the number of airstrikes on Ukraine."
     assert kinds("Russia has sharply reduced the number of its troops in Belarus.", base) == ["count"]
     assert kinds("Russia decreased the number of airstrikes on Ukraine from Belarusian territory.", base) == []
+
+
+def test_down_in_a_figure_is_no_interception() -> None:
+    """ "Downed" is a word of the interception, not its stem: "down from 10,000" tells a figure."""
+    base = "With only 9,000 troops in Belarus, Russia can seize some villages in northern Ukraine."
+    assert kinds("About 2,000 Russian soldiers remain in Belarus, down from 10,000 in January.", base) == []
+    assert kinds("Belarusian air defence downed a drone over Mozyr.", FIRED) == ["event"]

@@ -76,6 +76,13 @@ def test_a_decrease_contradicts_an_increase(matcher: ClaimMatcher) -> None:
     assert result.evidence["antonym"] == ["increased", "decreased"]
 
 
+def test_a_figure_down_from_another_updates_the_claim_of_the_first(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "About 2,000 Russian soldiers remain in Belarus, down from 10,000 in January.")
+    assert result.verdict == "updated"
+    assert result.baseline is not None and "9,000 troops in Belarus" in result.baseline.text
+    assert ["9,000", "About 2,000"] in result.evidence["changed"]
+
+
 def test_two_negations_of_one_thing_agree(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Lukashenko said Belarusian troops will never enter Ukraine.")
     assert result.verdict == "repeated"
