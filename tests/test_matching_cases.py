@@ -40,6 +40,17 @@ def test_a_shared_topic_word_a_fragment_or_a_byline_raises_no_alert(matcher: Cla
     assert check(matcher, text).verdict == "none"
 
 
+def test_a_sentence_that_names_nothing_and_has_nothing_to_borrow_needs_two_words_in_common(
+    matcher: ClaimMatcher,
+) -> None:
+    """With no sentence before it (`monitor check`), "they" lends no subject: the one word it shares with
+    its nearest claim ("remains") is no more a match than for any other claim. On a crawl it borrows the
+    subject from the sentence before (`tests/test_crawl_cyrillic.py`)."""
+    result = check(matcher, "But they have so far remained steadfastly in Belarus.")
+    assert result.verdict == "none"
+    assert result.evidence["reason"].startswith("only 1 word in common with the nearest claim")
+
+
 def test_the_beats_own_words_alone_raise_no_alert(matcher: ClaimMatcher) -> None:
     """Belarus and its military are in every article of this beat: two such words in common are a topic."""
     result = check(matcher, "The Belarusian military is in Belarus.")

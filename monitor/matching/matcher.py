@@ -663,7 +663,7 @@ class ClaimMatcher:
     def _too_little_in_common(
         self, own: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str], *, reaches: bool
     ) -> str | None:
-        """Why an English claim that names something is no alert with its nearest baseline claim although
+        """Why an English claim is no alert with its nearest baseline claim although
         the words it shares with it may score high (`reaches`: its score reaches the threshold), or None."""
         named = self._named_only(own, base, common)
         if named:
@@ -676,8 +676,11 @@ class ClaimMatcher:
         words = ", ".join(base.surface_of(term) for term in sorted(common))
         if len(common) < MIN_SHARED_TERMS:
             # One word in common ("volunteers") is a shared topic, not a shared proposition. (A Cyrillic
-            # claim is spared: its lexical bridge to the English baseline is the lexicon alone; so is a
-            # claim whose subject is a pronoun: its subject, and so its words, are in another sentence.)
+            # claim is spared: its lexical bridge to the English baseline is the lexicon alone.) A claim
+            # whose subject is a pronoun is judged with the subject it borrowed from the sentence before
+            # (`common` holds its words); with none to borrow, one word is as little as for any claim:
+            # "But they have so far remained steadfastly in Belarus" alone has only "remains" in common
+            # with "Still, Ukrainian authorities remains vigilant".
             return f"only {len(common)} word in common with the nearest claim ({words or 'none'})"
         if len(common) < MIN_BEAT_ONLY_TERMS and common <= self.topic_terms and not both_count(own, base):
             return f"only words every article on this beat uses in common with the nearest claim ({words})"
@@ -716,8 +719,8 @@ class ClaimMatcher:
         score = round(100 * best.probability, 1)
         threshold = self.threshold_for(analysis, ranked)
         common = shared_terms(analysis, base)
-        alone = not is_cyrillic(own.text) and not names_nothing(self.index.lexicon, own)
-        too_little = self._too_little_in_common(own, base, common, reaches=score >= threshold) if alone else None
+        english = not is_cyrillic(own.text)
+        too_little = self._too_little_in_common(own, base, common, reaches=score >= threshold) if english else None
         if too_little is not None:
             nearest = self.index.refs[best.candidate.doc]
             return MatchResult(text, "none", score, nearest, {"reason": too_little}, candidates[:top_k])
