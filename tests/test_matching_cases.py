@@ -58,6 +58,15 @@ def test_the_beats_own_words_alone_raise_no_alert(matcher: ClaimMatcher) -> None
     assert "only words every article on this beat uses" in result.evidence["reason"]
 
 
+def test_the_countries_names_alone_raise_no_alert_however_many(matcher: ClaimMatcher) -> None:
+    """Russia, Ukraine and Belarus are named by every claim of this beat: three of them in common are no
+    more a match than two."""
+    text = "Russia has withdrawn most of its troops from Belarus, according to Ukrainian intelligence."
+    result = check(matcher, text)
+    assert result.verdict == "none"
+    assert result.evidence["reason"].startswith("only the countries' names in common with the nearest claim")
+
+
 @pytest.mark.parametrize(
     ("text", "claim"),
     [

@@ -158,6 +158,8 @@ class Lexicon:
     # Keys and stems every article on this beat shares (Belarus, Russia, war, troops...): no evidence
     # that two claims say the same thing by themselves (see `BaselineIndex.beat_terms`).
     beat_keys: frozenset[str] = frozenset()
+    # The beat's countries and capitals among them: no evidence at all, however many (see `[beat]`).
+    country_keys: frozenset[str] = frozenset()
     # Names that stand for their country in this beat's writing (Lukashenko, Minsk -> Belarus).
     stands_for: Mapping[str, str] = field(default_factory=dict)
     source: tuple[str, ...] = field(default=())
@@ -312,6 +314,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         event_keys=frozenset(canonical(word) for word in _strings(data, "events", "kinds", origin)),
         distinct_events=frozenset(canonical(word) for word in _strings(data, "events", "distinct", origin)),
         beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
+        country_keys=frozenset(canonical(word) for word in _strings(data, "beat", "countries", origin)),
         stands_for=_stands_for(data, origin, canonical),
         source=(origin,),
     )

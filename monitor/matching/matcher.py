@@ -682,6 +682,8 @@ class ClaimMatcher:
             # "But they have so far remained steadfastly in Belarus" alone has only "remains" in common
             # with "Still, Ukrainian authorities remains vigilant".
             return f"only {len(common)} word in common with the nearest claim ({words or 'none'})"
+        if common <= self.index.lexicon.country_keys:
+            return f"only the countries' names in common with the nearest claim ({words})"
         if len(common) < MIN_BEAT_ONLY_TERMS and common <= self.topic_terms and not both_count(own, base):
             return f"only words every article on this beat uses in common with the nearest claim ({words})"
         return None
