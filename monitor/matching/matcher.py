@@ -727,7 +727,8 @@ class ClaimMatcher:
             nearest = self.index.refs[best.candidate.doc]
             return MatchResult(text, "none", score, nearest, {"reason": too_little}, candidates[:top_k])
         if score < threshold:
-            shared = sorted(shared_terms(analysis, base), key=lambda t: -self.index.term_idf(t))
+            # Rarest first; a tie by name, so that the same claim gives the same evidence in every process.
+            shared = sorted(shared_terms(analysis, base), key=lambda t: (-round(self.index.term_idf(t), 9), t))
             evidence: dict[str, Any] = {
                 "reason": f"match score {score:g} is below the threshold {threshold:g}",
                 "shared_terms": [base.surface_of(term) for term in shared[:8]],

@@ -417,7 +417,7 @@ def decide(
     whole = base
     base = clause or base
     shared = shared_terms(new, base)
-    ranked = sorted(shared, key=lambda term: (-idf(term), term))
+    ranked = sorted(shared, key=lambda term: (-round(idf(term), 9), term))  # float noise is no order
     evidence: dict[str, Any] = {"shared_terms": [base.surface_of(term) for term in ranked[:8]]}
     # The words that carried the match where the two claims word it differently: another language
     # ("участвовать" for "participating"), a name variant or a synonym of the lexicon.
