@@ -278,6 +278,23 @@ def test_a_denied_plan_is_no_status_move() -> None:
     assert "status" not in result.evidence
 
 
+@pytest.mark.parametrize(
+    ("text", "verdict", "cue"),
+    [
+        ("The Kremlin has stopped pressuring Lukashenko to deploy troops.", "contradicted", "stopped"),
+        ("The Kremlin no longer pressures Lukashenko to deploy troops.", "contradicted", "no longer"),
+        ("Кремль перестал давить на Лукашенко, чтобы тот отправил войска.", "contradicted", "перестал"),
+        # "Stopped" that ends no verb ends nothing the claim asserts.
+        ("Border guards stopped the Kremlin's envoy, who pressured Lukashenko to deploy troops.", "repeated", None),
+    ],
+)
+def test_a_verb_that_ends_the_next_one_negates_it(text: str, verdict: str, cue: str | None) -> None:
+    matcher = ClaimMatcher(BaselineIndex.build(refs(["The Kremlin has pressured Lukashenko to deploy troops."])))
+    analysis, base = analyze_claim(text, matcher.index.lexicon), matcher.index.analysis(0)
+    found, evidence = decide(matcher.index.lexicon, analysis, base, matcher.index.term_idf)
+    assert (found, evidence.get("negated")) == (verdict, cue), evidence
+
+
 def test_matcher_works_when_the_encoder_package_is_missing() -> None:
     matcher = ClaimMatcher(BaselineIndex.build(refs(), encoders=NO_ENCODERS, embeddings=load_embeddings()))
     assert not matcher.index.has_encoder

@@ -124,6 +124,7 @@ class Lexicon:
     negative_words: PhraseSet
     not_cues: PhraseSet  # phrases that contain a cue word but are no cue ("false flag")
     refutation: PhraseSet
+    cessation: PhraseSet  # verbs that end the verb after them ("stopped pressuring"): see `verdict`
     planned: PhraseSet
     done: PhraseSet
     proposed: PhraseSet  # a proposal or possibility, not yet decided
@@ -249,6 +250,7 @@ _STANCE_CUES = (
     ("polarity", "negation"),
     ("polarity", "negative_words"),
     ("polarity", "refutation"),
+    ("polarity", "cessation"),
     ("status", "hedged"),
     ("status", "open_question"),
 )
@@ -287,6 +289,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         negative_words=cue_set("polarity", "negative_words"),
         not_cues=cue_set("polarity", "not_cues"),
         refutation=cue_set("polarity", "refutation"),
+        cessation=cue_set("polarity", "cessation"),
         planned=cue_set("status", "planned"),
         done=cue_set("status", "done"),
         proposed=cue_set("status", "proposed"),

@@ -48,6 +48,23 @@ def _find(phrases: PhraseSet, analysis: ClaimAnalysis, masked: frozenset[int] = 
     ]
 
 
+# What makes the word after a cessation verb a verb it ends: "stopped pressuring", "ceased to", "перестал
+# давить", "припинили обстрілювати" (a Cyrillic infinitive ends so).
+_ENDED_VERB = re.compile(r"(?:ing|^to|ть|ться|ти|тися|ці|ць|цца)$")
+
+
+def _negation_cues(lexicon: Lexicon, analysis: ClaimAnalysis, masked: frozenset[int]) -> list[Cue]:
+    """The claim's negation cues, with the cessation verbs that end the verb after them ("has stopped
+    pressuring" negates "pressuring" from now on, as "no longer pressures" does)."""
+    words = analysis.words
+    ending = [
+        cue
+        for cue in _find(lexicon.cessation, analysis, masked)
+        if cue.end < len(words) and _ENDED_VERB.search(words[cue.end])
+    ]
+    return sorted(_find(lexicon.negation, analysis, masked) + ending, key=lambda cue: cue.start)
+
+
 def _masked_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> frozenset[int]:
     return frozenset(
         position for start, end, _ in lexicon.not_cues.find(analysis.words) for position in range(start, end)
@@ -118,7 +135,7 @@ def negated_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
     """Word positions under a negation cue's scope (for the status rules: a negated plan is no plan)."""
     masked = _masked_positions(lexicon, analysis)
     positions: set[int] = set()
-    for cue in _find(lexicon.negation, analysis, masked):
+    for cue in _negation_cues(lexicon, analysis, masked):
         positions.update(range(cue.start, cue.end))
         positions.update(_scope(lexicon, analysis, cue))
     return positions
@@ -160,7 +177,7 @@ def polarity(lexicon: Lexicon, analysis: ClaimAnalysis, shared: frozenset[str]) 
     # A cue after a relative pronoun is about what the relative clause says of someone ("officers who
     # aren't capable", "which is far from enough"), not the claim's own proposition.
     relative = next((i for i, word in enumerate(analysis.words) if word in lexicon.relative_words), len(analysis.words))
-    for cue in _find(lexicon.negation, analysis, masked):
+    for cue in _negation_cues(lexicon, analysis, masked):
         scope = _scope(lexicon, analysis, cue)
         inverted = [word for word in negative if word.start in scope]
         if inverted:
