@@ -258,12 +258,15 @@ def test_a_promised_transfer_then_received_is_updated(compound: ClaimMatcher) ->
 
 
 def test_a_status_cue_bears_on_the_predicate_joined_to_the_one_it_governs() -> None:
-    """ "Will be extended by three kilometres and mined": "will" decides the mining, six words on."""
+    """ "Will be extended by three kilometres and mined": "will" decides the mining, six words on; "has
+    built a wall and laid mines": "has" tells the mines laid."""
     baseline = "Kyiv has proposed to lay mines on its border with Belarus."
     matcher = ClaimMatcher(BaselineIndex.build(refs([baseline])))
     for text in (
         "The exclusion zone on the border with Belarus will be extended by three kilometres and mined.",
         "Зона отчуждения на границе с Беларусью будет продлена на три километра и заминирована.",
+        # The joined predicate's object is the shared term: "has ... laid mines".
+        "Ukraine has built a wall and laid mines along parts of its border with Belarus.",
     ):
         analysis, base = analyze_claim(text, matcher.index.lexicon), matcher.index.analysis(0)
         verdict, evidence = decide(matcher.index.lexicon, analysis, base, matcher.index.term_idf)

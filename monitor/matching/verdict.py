@@ -289,9 +289,10 @@ def _cue_near_shared(
     lexicon: Lexicon, cues: Sequence[Cue], analysis: ClaimAnalysis, shared: frozenset[str], negated: set[int]
 ) -> Cue | None:
     """The first cue followed closely by a shared term, or by a predicate joined to the one it governs
-    that is a shared term ("будет расширена до двух километров и заминирована": will be widened to two
-    kilometres and mined), leaving out cues under a negation (a plan that is denied is no plan; "had
-    not" is nothing done) and cues negated right after ("has not").
+    that is a shared term or has one for its object ("будет расширена до двух километров и заминирована":
+    will be widened to two kilometres and mined; "has built a wall and laid mines"), leaving out cues
+    under a negation (a plan that is denied is no plan; "had not" is nothing done) and cues negated right
+    after ("has not").
 
     Measured on dev-cyrillic.jsonl: updated F1 0 -> 0.67 (the mined border strip against the lawmakers'
     proposal); dev.jsonl and dev_e5 unchanged, sentence by sentence."""
@@ -310,7 +311,7 @@ def _cue_near_shared(
             ),
             None,
         )
-        if joined is not None and joined + 1 in positions:
+        if joined is not None and positions.intersection(range(joined + 1, joined + 3)):
             return cue
     return None
 
