@@ -47,3 +47,20 @@ def test_down_in_a_figure_is_no_interception() -> None:
     base = "With only 9,000 troops in Belarus, Russia can seize some villages in northern Ukraine."
     assert kinds("About 2,000 Russian soldiers remain in Belarus, down from 10,000 in January.", base) == []
     assert kinds("Belarusian air defence downed a drone over Mozyr.", FIRED) == ["event"]
+
+
+def test_forces_of_another_nation_are_another_proposition() -> None:
+    base = "On February 25 Russian troops seized the Chernobyl plant: they have entered Ukrainian territory."
+    assert kinds("Lukashenko denied that Belarusian troops had entered Ukraine.", base) == ["forces"]
+    assert kinds("Белорусские войска вошли в Украину.", base) == ["forces"]
+    # A place is not whose forces they are; the same nation named on both sides agrees.
+    assert kinds("Troops in Belarus have entered Ukraine.", base) == []
+    assert kinds("Russian and Belarusian troops have entered Ukraine.", base) == []
+
+
+def test_the_forces_conflict_names_both_sides() -> None:
+    lexicon = default_lexicon()
+    new = analyze_claim("Belarusian troops have entered Ukraine.", lexicon)
+    base = analyze_claim("Russian troops have entered Ukraine.", lexicon)
+    (conflict,) = conflicts(lexicon, new, base)
+    assert conflict.describe() == "is about belarusian troops, the baseline claim about russian troops"

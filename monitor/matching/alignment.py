@@ -13,7 +13,9 @@ analyst sets them apart by their parts. `conflicts` finds where the parts disagr
   baseline claim does not (they were fired, bought), and not the baseline claim's event as well;
 - `count`: both count something and no figure of one counts what a figure of the other counts (fighters /
   troops, reservists / troops), or they count the same thing of different nations (Belarusian soldiers /
-  Russian personnel).
+  Russian personnel);
+- `forces`: each speaks of troops or an army named by their nation, and of no nation in common ("Belarusian
+  troops had entered Ukraine" / "Russian troops ... have entered Ukrainian territory from Belarus").
 Each conflict carries the words on both sides, for the evidence. The matcher lowers a candidate's rank and
 its probability for each (`relevance`); it does not forbid the match outright, since a sentence can carry
 a second proposition the parts do not show.
@@ -37,7 +39,7 @@ NATIONS = frozenset({"russia", "belarus", "ukrain"})
 class Conflict:
     """One part on which the two claims disagree, with the words of each side."""
 
-    kind: str  # "system", "unnamed system", "actor", "event", "count"
+    kind: str  # "system", "unnamed system", "actor", "event", "count", "forces"
     new: str
     base: str
 
@@ -51,6 +53,8 @@ class Conflict:
             return f"is about {self.new}, whom the baseline claim does not name"
         if self.kind == "event":
             return f"reports that something was {self.new}, which the baseline claim does not"
+        if self.kind == "forces":
+            return f"is about {self.new}, the baseline claim about {self.base}"
         return f"counts {self.new}, the baseline claim counts {self.base}"
 
 
@@ -181,6 +185,33 @@ def _count_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
     return None
 
 
+# The concepts that name a nation's armed forces ("Belarusian troops", "the Russian army").
+_FORCES = frozenset({"troop", "militari"})
+
+
+def _forces_nations(analysis: ClaimAnalysis) -> dict[str, str]:
+    """The nations whose forces a claim names, by the nation words right before the forces ("Belarusian
+    troops", "Russia's army", "Russian and Belarusian troops"), each with its words; not a place after
+    them ("troops in Belarus")."""
+    found: dict[str, str] = {}
+    terms, starts, surfaces = analysis.terms, analysis.term_starts, analysis.surfaces
+    for i, term in enumerate(terms):
+        if term not in _FORCES:
+            continue
+        j = i - 1
+        while j >= 0 and terms[j] in NATIONS and starts[j] >= starts[j + 1] - 2:
+            found.setdefault(terms[j], f"{surfaces[j]} {surfaces[i]}")
+            j -= 1
+    return found
+
+
+def _forces_conflict(new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    new_forces, base_forces = _forces_nations(new), _forces_nations(base)
+    if new_forces and base_forces and not new_forces.keys() & base_forces.keys():
+        return Conflict("forces", ", ".join(new_forces.values()), ", ".join(base_forces.values()))
+    return None
+
+
 def _event_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
     """The new claim reports an event of its own kind (see `Lexicon.distinct_events`) that the baseline
     claim does not, and tells none of the baseline claim's events."""
@@ -217,4 +248,8 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
     counted = _count_conflict(lexicon, new, base)
     if counted is not None:
         found.append(counted)
+    else:  # a count of another nation's forces is that conflict already
+        forces = _forces_conflict(new, base)
+        if forces is not None:
+            found.append(forces)
     return found
