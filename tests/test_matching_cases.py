@@ -103,6 +103,15 @@ def test_a_figure_down_from_another_updates_the_claim_of_the_first(matcher: Clai
     assert ["9,000", "About 2,000"] in result.evidence["changed"]
 
 
+def test_a_denial_of_what_a_claim_reports_contradicts_that_claim(matcher: ClaimMatcher) -> None:
+    """ "Denied that ..." denies the clause after it as a fact: the claim reporting that fact is the one it
+    speaks to, and the troops must be the same nation's."""
+    result = check(matcher, "Lukashenko denied that Belarusian troops had entered Ukraine.")
+    assert result.verdict == "contradicted"
+    assert result.baseline is not None and "Belarusian troops have reportedly entered Ukraine" in result.baseline.text
+    assert result.evidence["negated"] == "denied"
+
+
 def test_two_negations_of_one_thing_agree(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Lukashenko said Belarusian troops will never enter Ukraine.")
     assert result.verdict == "repeated"

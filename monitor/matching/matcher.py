@@ -417,10 +417,10 @@ class ClaimMatcher:
 
     def _denied_concepts(self, analysis: ClaimAnalysis) -> set[str]:
         """The lexicon concepts a claim negates ("has not taken any part": take part, participate)."""
-        from monitor.matching.verdict import negated_positions
+        from monitor.matching.verdict import denied_positions
 
         lexicon = self.index.lexicon
-        positions = negated_positions(lexicon, analysis)
+        positions = denied_positions(lexicon, analysis)
         return {
             term
             for term, start in zip(analysis.terms, analysis.term_starts, strict=True)

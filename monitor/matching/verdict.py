@@ -141,6 +141,21 @@ def negated_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
     return positions
 
 
+# The word after a refutation that makes what follows the thing refuted: "denied that ...".
+_REFUTED_CLAUSE = frozenset({"that", "что", "що", "што"})
+
+
+def denied_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
+    """Word positions a claim denies: under a negation (`negated_positions`) or in the clause a refutation
+    introduces ("Lukashenko denied that Belarusian troops had entered Ukraine": entered)."""
+    positions = negated_positions(lexicon, analysis)
+    words = analysis.words
+    for cue in _find(lexicon.refutation, analysis, _masked_positions(lexicon, analysis)):
+        if cue.end < len(words) and words[cue.end] in _REFUTED_CLAUSE:
+            positions.update(_scope(lexicon, analysis, Cue(cue.text, cue.start, cue.end + 1)))
+    return positions
+
+
 def speaks_of_plans(lexicon: Lexicon, analysis: ClaimAnalysis) -> bool:
     """Whether a claim tells what is planned, intended or possible ("will", "does not plan to", "не
     намерен"), not only what has happened."""
