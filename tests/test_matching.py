@@ -298,6 +298,28 @@ def test_a_verb_that_ends_the_next_one_negates_it(text: str, verdict: str, cue: 
     assert (found, evidence.get("negated")) == (verdict, cue), evidence
 
 
+@pytest.mark.parametrize(
+    ("baseline", "verdict"),
+    [
+        ("Russia is preparing an offensive from Belarus.", "contradicted"),
+        ("There is no threat of an offensive from Belarus.", "repeated"),
+    ],
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Угрозы наступления с территории Беларуси нет, заявили в Генштабе.",
+        "Генштаб ЗСУ: загрози наступу з території Білорусі наразі немає.",
+    ],
+)
+def test_a_negation_after_what_it_negates(text: str, baseline: str, verdict: str) -> None:
+    """ "Угрозы нет" (there is no threat): the negation follows the thing it says is not there."""
+    matcher = ClaimMatcher(BaselineIndex.build(refs([baseline])))
+    analysis, base = analyze_claim(text, matcher.index.lexicon), matcher.index.analysis(0)
+    found, evidence = decide(matcher.index.lexicon, analysis, base, matcher.index.term_idf)
+    assert found == verdict, evidence
+
+
 def test_matcher_works_when_the_encoder_package_is_missing() -> None:
     matcher = ClaimMatcher(BaselineIndex.build(refs(), encoders=NO_ENCODERS, embeddings=load_embeddings()))
     assert not matcher.index.has_encoder

@@ -121,6 +121,7 @@ class Lexicon:
     antonyms: Mapping[str, frozenset[str]]  # canonical key -> keys of its opposites
     antonym_phrases: PhraseSet  # antonym words and phrases -> canonical key
     negation: PhraseSet
+    negation_backward: frozenset[str]  # folded negations whose scope reaches back too ("угрозы нет")
     negative_words: PhraseSet
     not_cues: PhraseSet  # phrases that contain a cue word but are no cue ("false flag")
     refutation: PhraseSet
@@ -286,6 +287,9 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         antonyms={key: frozenset(values) for key, values in opposites.items()},
         antonym_phrases=PhraseSet.build(antonym_entries),
         negation=cue_set("polarity", "negation"),
+        negation_backward=frozenset(
+            fold_text(word) for word in _strings(data, "polarity", "negation_backward", origin)
+        ),
         negative_words=cue_set("polarity", "negative_words"),
         not_cues=cue_set("polarity", "not_cues"),
         refutation=cue_set("polarity", "refutation"),

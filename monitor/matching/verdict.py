@@ -31,6 +31,11 @@ _CLAUSE_BOUNDARIES = frozenset(
 )
 
 
+# Where a backward scope stops besides a clause boundary: the word that opens the clause it ends ("он
+# сказал, что угрозы нет": the threat, not the saying).
+_BACKWARD_STOPS = frozenset({"что", "що", "што", "но", "але", "а", "и", "і"})
+
+
 @dataclass(frozen=True)
 class Cue:
     """One polarity or status cue found in a claim: its words, where it stands, what it bears on."""
@@ -72,6 +77,18 @@ def _masked_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> frozenset[in
 
 
 def _scope(lexicon: Lexicon, analysis: ClaimAnalysis, cue: Cue) -> range:
+    """The words a negation cue bears on: those after it, up to SCOPE_TERMS content words or a clause
+    boundary; for a negation that may follow what it negates ("угрозы нет"), those before it as well."""
+    start = cue.end
+    if cue.text in lexicon.negation_backward:
+        start, content = cue.start, 0
+        while start > 0 and content < SCOPE_TERMS:
+            word_stem = analysis.stems[start - 1]
+            if word_stem in _CLAUSE_BOUNDARIES or analysis.words[start - 1] in _BACKWARD_STOPS:
+                break
+            if word_stem not in lexicon.stopwords:
+                content += 1
+            start -= 1
     end = cue.end
     content = 0
     while end < len(analysis.stems) and content < SCOPE_TERMS:
@@ -81,7 +98,7 @@ def _scope(lexicon: Lexicon, analysis: ClaimAnalysis, cue: Cue) -> range:
         if word_stem not in lexicon.stopwords:
             content += 1
         end += 1
-    return range(cue.end, end)
+    return range(start, end)
 
 
 def _shared_positions(analysis: ClaimAnalysis, shared: frozenset[str]) -> set[int]:
