@@ -112,6 +112,12 @@ def test_a_denial_of_what_a_claim_reports_contradicts_that_claim(matcher: ClaimM
     assert result.evidence["negated"] == "denied"
 
 
+def test_pressing_someone_is_pressuring_him(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "Putin is reportedly pressing Lukashenko to open a second front from Belarus.")
+    assert result.verdict == "repeated"
+    assert result.baseline is not None and "trying to pressure" in result.baseline.text
+
+
 def test_two_negations_of_one_thing_agree(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Lukashenko said Belarusian troops will never enter Ukraine.")
     assert result.verdict == "repeated"
