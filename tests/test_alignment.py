@@ -64,3 +64,14 @@ def test_the_forces_conflict_names_both_sides() -> None:
     base = analyze_claim("Russian troops have entered Ukraine.", lexicon)
     (conflict,) = conflicts(lexicon, new, base)
     assert conflict.describe() == "is about belarusian troops, the baseline claim about russian troops"
+
+
+def test_a_delivery_is_another_event_than_a_strike() -> None:
+    transfer = "Russia has completed the transfer of Iskander-M missile systems to Belarus."
+    assert kinds(transfer, FIRED) == ["other event"]
+    assert kinds("Russia fired the Iskander missiles it had transferred to Belarus.", FIRED) == []
+    # A kind in no family (withdrawn) stands with either.
+    assert kinds("Russia has withdrawn its Iskander missiles from Belarus.", FIRED) == []
+    lexicon = default_lexicon()
+    (conflict,) = conflicts(lexicon, analyze_claim(transfer, lexicon), analyze_claim(FIRED, lexicon))
+    assert conflict.describe() == "tells of transfer, the baseline claim of fired"

@@ -118,6 +118,13 @@ def test_pressing_someone_is_pressuring_him(matcher: ClaimMatcher) -> None:
     assert result.baseline is not None and "trying to pressure" in result.baseline.text
 
 
+def test_a_completed_transfer_updates_the_promised_one_not_a_launch(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "Russia has completed the transfer of Iskander-M missile systems to Belarus.")
+    assert result.verdict == "updated"
+    assert result.baseline is not None and "will transfer to Belarus Iskander-M" in result.baseline.text
+    assert result.evidence["status"] == ["will transfer", "has completed"]
+
+
 def test_two_negations_of_one_thing_agree(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Lukashenko said Belarusian troops will never enter Ukraine.")
     assert result.verdict == "repeated"

@@ -11,6 +11,9 @@ analyst sets them apart by their parts. `conflicts` finds where the parts disagr
   Kalinouski regiment);
 - `event`: the new claim reports an event of its own kind (the missiles were intercepted) that the
   baseline claim does not (they were fired, bought), and not the baseline claim's event as well;
+- `other event`: each tells only events of another family (a delivery: transferred, deployed, bought; a
+  strike: fired, attacked), however alike their weapons ("the transfer of Iskander-M systems" / "fired
+  Iskander missiles");
 - `count`: both count something and no figure of one counts what a figure of the other counts (fighters /
   troops, reservists / troops), or they count the same thing of different nations (Belarusian soldiers /
   Russian personnel);
@@ -39,7 +42,7 @@ NATIONS = frozenset({"russia", "belarus", "ukrain"})
 class Conflict:
     """One part on which the two claims disagree, with the words of each side."""
 
-    kind: str  # "system", "unnamed system", "actor", "event", "count", "forces"
+    kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces"
     new: str
     base: str
 
@@ -53,6 +56,8 @@ class Conflict:
             return f"is about {self.new}, whom the baseline claim does not name"
         if self.kind == "event":
             return f"reports that something was {self.new}, which the baseline claim does not"
+        if self.kind == "other event":
+            return f"tells of {self.new}, the baseline claim of {self.base}"
         if self.kind == "forces":
             return f"is about {self.new}, the baseline claim about {self.base}"
         return f"counts {self.new}, the baseline claim counts {self.base}"
@@ -224,6 +229,23 @@ def _event_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
     return None
 
 
+def _family_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    """Each claim tells only events of one family, and the families differ (see `Lexicon.event_families`)."""
+    new_events = [term for term in dict.fromkeys(new.terms) if term in lexicon.event_keys]
+    base_events = [term for term in dict.fromkeys(base.terms) if term in lexicon.event_keys]
+    if not new_events or not base_events or set(new_events) & set(base_events):
+        return None
+    for family in lexicon.event_families:
+        for other in lexicon.event_families:
+            if family is not other and set(new_events) <= family and set(base_events) <= other:
+                return Conflict(
+                    "other event",
+                    ", ".join(new.surface_of(term) for term in new_events),
+                    ", ".join(base.surface_of(term) for term in base_events),
+                )
+    return None
+
+
 def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list[Conflict]:
     """Where the parts of the two claims disagree (none when they agree or say too little to tell)."""
     found: list[Conflict] = []
@@ -242,7 +264,7 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
         if key not in base_actors:
             found.append(Conflict("actor", surface, ""))
             break
-    event = _event_conflict(lexicon, new, base)
+    event = _event_conflict(lexicon, new, base) or _family_conflict(lexicon, new, base)
     if event is not None:
         found.append(event)
     counted = _count_conflict(lexicon, new, base)

@@ -8,7 +8,7 @@ functions the matcher applies to claims, so entries and claims always compare al
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -157,6 +157,7 @@ class Lexicon:
     # (intercepted), for `alignment`.
     event_keys: frozenset[str] = frozenset()
     distinct_events: frozenset[str] = frozenset()
+    event_families: tuple[frozenset[str], ...] = ()  # events of one family are other events than another's
     # Keys and stems every article on this beat shares (Belarus, Russia, war, troops...): no evidence
     # that two claims say the same thing by themselves (see `BaselineIndex.beat_terms`).
     beat_keys: frozenset[str] = frozenset()
@@ -207,6 +208,18 @@ def _pairs(data: Mapping[str, Any], section: str, key: str, origin: str) -> list
             raise LexiconError(f"{origin}: [{section}] {key} must be a list of [word, word] pairs")
         pairs.append((item[0], item[1]))
     return pairs
+
+
+def _families(
+    data: Mapping[str, Any], section: str, key: str, origin: str, canonical: Callable[[str], str]
+) -> tuple[frozenset[str], ...]:
+    value = data.get(section, {}).get(key, [])
+    families: list[frozenset[str]] = []
+    for item in value if isinstance(value, list) else [None]:
+        if not (isinstance(item, list) and item and all(isinstance(word, str) for word in item)):
+            raise LexiconError(f"{origin}: [{section}] {key} must be a list of lists of words")
+        families.append(frozenset(canonical(word) for word in item))
+    return tuple(families)
 
 
 def _key(text: str) -> str:
@@ -320,6 +333,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         actor_keys=frozenset(section_keys["actors"]),
         event_keys=frozenset(canonical(word) for word in _strings(data, "events", "kinds", origin)),
         distinct_events=frozenset(canonical(word) for word in _strings(data, "events", "distinct", origin)),
+        event_families=_families(data, "events", "families", origin, canonical),
         beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
         country_keys=frozenset(canonical(word) for word in _strings(data, "beat", "countries", origin)),
         stands_for=_stands_for(data, origin, canonical),
