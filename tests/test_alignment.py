@@ -56,6 +56,9 @@ def test_forces_of_another_nation_are_another_proposition() -> None:
     # A place is not whose forces they are; the same nation named on both sides agrees.
     assert kinds("Troops in Belarus have entered Ukraine.", base) == []
     assert kinds("Russian and Belarusian troops have entered Ukraine.", base) == []
+    # "Military" before another noun is no army: "Russian military operations" are Belarus's troops' here.
+    joined = "Belarusian troops have reportedly entered Ukraine and joined Russian military operations there."
+    assert kinds("Russian troops have entered Ukraine.", joined) == ["forces"]
 
 
 def test_the_forces_conflict_names_both_sides() -> None:

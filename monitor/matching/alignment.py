@@ -201,7 +201,8 @@ def _forces_nations(analysis: ClaimAnalysis) -> dict[str, str]:
     found: dict[str, str] = {}
     terms, starts, surfaces = analysis.terms, analysis.term_starts, analysis.surfaces
     for i, term in enumerate(terms):
-        if term not in _FORCES:
+        # "Military" alone is as often an adjective ("Russian military operations") as the army itself.
+        if term not in _FORCES or surfaces[i] == "military":
             continue
         j = i - 1
         while j >= 0 and terms[j] in NATIONS and starts[j] >= starts[j + 1] - 2:
