@@ -194,6 +194,7 @@ def _count_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
 _FORCES = frozenset({"troop", "militari"})
 
 
+@lru_cache(maxsize=4096)  # as `_counted`: a baseline claim is checked against many new claims
 def _forces_nations(analysis: ClaimAnalysis) -> dict[str, str]:
     """The nations whose forces a claim names, by the nation words right before the forces ("Belarusian
     troops", "Russia's army", "Russian and Belarusian troops"), each with its words; not a place after
@@ -232,19 +233,23 @@ def _event_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
 
 def _family_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
     """Each claim tells only events of one family, and the families differ (see `Lexicon.event_families`)."""
-    new_events = [term for term in dict.fromkeys(new.terms) if term in lexicon.event_keys]
-    base_events = [term for term in dict.fromkeys(base.terms) if term in lexicon.event_keys]
-    if not new_events or not base_events or set(new_events) & set(base_events):
+    new_events, base_events = _events(new, lexicon), _events(base, lexicon)
+    if not new_events or not base_events or new_events & base_events:
         return None
     for family in lexicon.event_families:
         for other in lexicon.event_families:
-            if family is not other and set(new_events) <= family and set(base_events) <= other:
+            if family is not other and new_events <= family and base_events <= other:
                 return Conflict(
                     "other event",
-                    ", ".join(new.surface_of(term) for term in new_events),
-                    ", ".join(base.surface_of(term) for term in base_events),
+                    ", ".join(dict.fromkeys(new.surface_of(term) for term in new.terms if term in new_events)),
+                    ", ".join(dict.fromkeys(base.surface_of(term) for term in base.terms if term in base_events)),
                 )
     return None
+
+
+@lru_cache(maxsize=4096)
+def _events(analysis: ClaimAnalysis, lexicon: Lexicon) -> frozenset[str]:
+    return frozenset(analysis.terms) & lexicon.event_keys
 
 
 def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list[Conflict]:
