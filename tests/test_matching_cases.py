@@ -26,6 +26,14 @@ def check(matcher: ClaimMatcher, text: str) -> MatchResult:
     return matcher.match(text)
 
 
+def matched(matcher: ClaimMatcher, text: str, verdict: str, claim: str) -> MatchResult:
+    """The match of `text`, asserted to have `verdict` against the baseline claim holding `claim`."""
+    result = check(matcher, text)
+    assert result.verdict == verdict, result.evidence
+    assert result.baseline is not None and claim in result.baseline.text, result.baseline
+    return result
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -97,31 +105,27 @@ def test_a_decrease_contradicts_an_increase(matcher: ClaimMatcher) -> None:
 
 
 def test_a_figure_down_from_another_updates_the_claim_of_the_first(matcher: ClaimMatcher) -> None:
-    result = check(matcher, "About 2,000 Russian soldiers remain in Belarus, down from 10,000 in January.")
-    assert result.verdict == "updated"
-    assert result.baseline is not None and "9,000 troops in Belarus" in result.baseline.text
+    text = "About 2,000 Russian soldiers remain in Belarus, down from 10,000 in January."
+    result = matched(matcher, text, "updated", "9,000 troops in Belarus")
     assert ["9,000", "About 2,000"] in result.evidence["changed"]
 
 
 def test_a_denial_of_what_a_claim_reports_contradicts_that_claim(matcher: ClaimMatcher) -> None:
     """ "Denied that ..." denies the clause after it as a fact: the claim reporting that fact is the one it
     speaks to, and the troops must be the same nation's."""
-    result = check(matcher, "Lukashenko denied that Belarusian troops had entered Ukraine.")
-    assert result.verdict == "contradicted"
-    assert result.baseline is not None and "Belarusian troops have reportedly entered Ukraine" in result.baseline.text
+    text = "Lukashenko denied that Belarusian troops had entered Ukraine."
+    result = matched(matcher, text, "contradicted", "Belarusian troops have reportedly entered Ukraine")
     assert result.evidence["negated"] == "denied"
 
 
 def test_pressing_someone_is_pressuring_him(matcher: ClaimMatcher) -> None:
-    result = check(matcher, "Putin is reportedly pressing Lukashenko to open a second front from Belarus.")
-    assert result.verdict == "repeated"
-    assert result.baseline is not None and "trying to pressure" in result.baseline.text
+    text = "Putin is reportedly pressing Lukashenko to open a second front from Belarus."
+    matched(matcher, text, "repeated", "trying to pressure")
 
 
 def test_a_completed_transfer_updates_the_promised_one_not_a_launch(matcher: ClaimMatcher) -> None:
-    result = check(matcher, "Russia has completed the transfer of Iskander-M missile systems to Belarus.")
-    assert result.verdict == "updated"
-    assert result.baseline is not None and "will transfer to Belarus Iskander-M" in result.baseline.text
+    text = "Russia has completed the transfer of Iskander-M missile systems to Belarus."
+    result = matched(matcher, text, "updated", "will transfer to Belarus Iskander-M")
     assert result.evidence["status"] == ["will transfer", "has completed"]
 
 
