@@ -129,6 +129,14 @@ def test_a_completed_transfer_updates_the_promised_one_not_a_launch(matcher: Cla
     assert result.evidence["status"] == ["will transfer", "has completed"]
 
 
+def test_a_cyrillic_claim_with_no_word_the_lexicon_bridges_raises_no_alert(matcher: ClaimMatcher) -> None:
+    """A snap readiness check shares nothing the lexicon reads with "Minsk has already started
+    preparations": a sentence vector alone is no evidence a reader can check."""
+    result = check(matcher, "Минобороны Беларуси сообщило о начале внезапной проверки боеготовности армии.")
+    assert result.verdict == "none"
+    assert result.evidence["reason"].startswith("nothing in common with the nearest claim")
+
+
 def test_two_negations_of_one_thing_agree(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Lukashenko said Belarusian troops will never enter Ukraine.")
     assert result.verdict == "repeated"

@@ -722,7 +722,16 @@ class ClaimMatcher:
         threshold = self.threshold_for(analysis, ranked)
         common = shared_terms(analysis, base)
         english = not is_cyrillic(own.text)
-        too_little = self._too_little_in_common(own, base, common, reaches=score >= threshold) if english else None
+        if english:
+            too_little = self._too_little_in_common(own, base, common, reaches=score >= threshold)
+        elif score >= threshold and not common:
+            # A Russian, Ukrainian or Belarusian claim reaches the English baseline through e5 and the
+            # lexicon's bridges (names, places, concepts); with not one bridged word, the alert would rest
+            # on a sentence vector alone and show the reader nothing to check. On dev-cyrillic no claim
+            # alerts so.
+            too_little = "nothing in common with the nearest claim that the lexicon reads (names, places, concepts)"
+        else:
+            too_little = None
         if too_little is not None:
             nearest = self.index.refs[best.candidate.doc]
             return MatchResult(text, "none", score, nearest, {"reason": too_little}, candidates[:top_k])
