@@ -51,7 +51,7 @@ from monitor.matching.scoring import (
     unknown_weight,
 )
 from monitor.matching.text import designation_words, is_cyrillic
-from monitor.matching.verdict import decide, shared_terms
+from monitor.matching.verdict import decide, rarest_first, shared_terms
 
 # Thresholds of the legacy detection score (`detection_score`), used only where no relevance model is
 # fitted for the signals installed. Calibrated on the first dev set's related vs unrelated sentences.
@@ -736,8 +736,7 @@ class ClaimMatcher:
             nearest = self.index.refs[best.candidate.doc]
             return MatchResult(text, "none", score, nearest, {"reason": too_little}, candidates[:top_k])
         if score < threshold:
-            # Rarest first; a tie by name, so that the same claim gives the same evidence in every process.
-            shared = sorted(shared_terms(analysis, base), key=lambda t: (-round(self.index.term_idf(t), 9), t))
+            shared = rarest_first(shared_terms(analysis, base), self.index.term_idf)
             evidence: dict[str, Any] = {
                 "reason": f"match score {score:g} is below the threshold {threshold:g}",
                 "shared_terms": [base.surface_of(term) for term in shared[:8]],

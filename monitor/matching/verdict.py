@@ -12,7 +12,7 @@ Rules, in order (DESIGN.md, "Verdicts"):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -447,6 +447,12 @@ def shared_terms(new: ClaimAnalysis, base: ClaimAnalysis) -> frozenset[str]:
     return frozenset(term for term in set(new.terms) & set(base.terms) if not is_figure_term(term))
 
 
+def rarest_first(terms: Iterable[str], idf: Callable[[str], float]) -> list[str]:
+    """`terms` rarest first, a tie by name: the evidence lists them in the same order in every process
+    (a set's order changes with hash randomisation)."""
+    return sorted(terms, key=lambda term: (-idf(term), term))
+
+
 # A clause that continues the one before it with its verb left out ("as well as X", "and Y").
 _COORDINATED = re.compile(r"^\s*(?:as well as|along with|and|together with)\b", re.IGNORECASE)
 
@@ -467,7 +473,7 @@ def decide(
     whole = base
     base = clause or base
     shared = shared_terms(new, base)
-    ranked = sorted(shared, key=lambda term: (-round(idf(term), 9), term))  # float noise is no order
+    ranked = rarest_first(shared, idf)
     evidence: dict[str, Any] = {"shared_terms": [base.surface_of(term) for term in ranked[:8]]}
     # The words that carried the match where the two claims word it differently: another language
     # ("участвовать" for "participating"), a name variant or a synonym of the lexicon.
