@@ -26,6 +26,7 @@ a second proposition the parts do not show.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -195,7 +196,7 @@ _FORCES = frozenset({"troop", "militari"})
 
 
 @lru_cache(maxsize=4096)  # as `_counted`: a baseline claim is checked against many new claims
-def _forces_nations(analysis: ClaimAnalysis) -> dict[str, str]:
+def _forces_nations(analysis: ClaimAnalysis) -> Mapping[str, str]:  # cached: never changed
     """The nations whose forces a claim names, by the nation words right before the forces ("Belarusian
     troops", "Russia's army", "Russian and Belarusian troops"), each with its words; not a place after
     them ("troops in Belarus")."""

@@ -150,7 +150,10 @@ class Polarity:
 
 def negated_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
     """Word positions under a negation cue's scope (for the status rules: a negated plan is no plan)."""
-    masked = _masked_positions(lexicon, analysis)
+    return _negated_positions(lexicon, analysis, _masked_positions(lexicon, analysis))
+
+
+def _negated_positions(lexicon: Lexicon, analysis: ClaimAnalysis, masked: frozenset[int]) -> set[int]:
     positions: set[int] = set()
     for cue in _negation_cues(lexicon, analysis, masked):
         positions.update(range(cue.start, cue.end))
@@ -165,9 +168,10 @@ _REFUTED_CLAUSE = frozenset({"that", "что", "що", "што"})
 def denied_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
     """Word positions a claim denies: under a negation (`negated_positions`) or in the clause a refutation
     introduces ("Lukashenko denied that Belarusian troops had entered Ukraine": entered)."""
-    positions = negated_positions(lexicon, analysis)
+    masked = _masked_positions(lexicon, analysis)
+    positions = _negated_positions(lexicon, analysis, masked)
     words = analysis.words
-    for cue in _find(lexicon.refutation, analysis, _masked_positions(lexicon, analysis)):
+    for cue in _find(lexicon.refutation, analysis, masked):
         if cue.end < len(words) and words[cue.end] in _REFUTED_CLAUSE:
             positions.update(_scope(lexicon, analysis, Cue(cue.text, cue.start, cue.end + 1)))
     return positions
