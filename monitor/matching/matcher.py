@@ -663,8 +663,16 @@ class ClaimMatcher:
     def _too_little_in_common(
         self, own: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str], *, reaches: bool
     ) -> str | None:
-        """Why an English claim is no alert with its nearest baseline claim although
-        the words it shares with it may score high (`reaches`: its score reaches the threshold), or None."""
+        """Why a claim is no alert with its nearest baseline claim although the words it shares with it may
+        score high (`reaches`: its score reaches the threshold), or None."""
+        if is_cyrillic(own.text):
+            # A Russian, Ukrainian or Belarusian claim reaches the English baseline through e5 and the
+            # lexicon's bridges (names, places, concepts), so one bridged word is evidence; with none, the
+            # alert would rest on a sentence vector alone and show the reader nothing to check. On
+            # dev-cyrillic no claim alerts so.
+            if reaches and not common:
+                return "nothing in common with the nearest claim that the lexicon reads (names, places, concepts)"
+            return None
         named = self._named_only(own, base, common)
         if named:
             # The words in common beyond the beat's own are a person's name and office: the same person
@@ -675,8 +683,7 @@ class ClaimMatcher:
             return None
         words = ", ".join(base.surface_of(term) for term in sorted(common))
         if len(common) < MIN_SHARED_TERMS:
-            # One word in common ("volunteers") is a shared topic, not a shared proposition. (A Cyrillic
-            # claim is spared: its lexical bridge to the English baseline is the lexicon alone.) A claim
+            # One word in common ("volunteers") is a shared topic, not a shared proposition. A claim
             # whose subject is a pronoun is judged with the subject it borrowed from the sentence before
             # (`common` holds its words); with none to borrow, one word is as little as for any claim:
             # "But they have so far remained steadfastly in Belarus" alone has only "remains" in common
@@ -721,17 +728,7 @@ class ClaimMatcher:
         score = round(100 * best.probability, 1)
         threshold = self.threshold_for(analysis, ranked)
         common = shared_terms(analysis, base)
-        english = not is_cyrillic(own.text)
-        if english:
-            too_little = self._too_little_in_common(own, base, common, reaches=score >= threshold)
-        elif score >= threshold and not common:
-            # A Russian, Ukrainian or Belarusian claim reaches the English baseline through e5 and the
-            # lexicon's bridges (names, places, concepts); with not one bridged word, the alert would rest
-            # on a sentence vector alone and show the reader nothing to check. On dev-cyrillic no claim
-            # alerts so.
-            too_little = "nothing in common with the nearest claim that the lexicon reads (names, places, concepts)"
-        else:
-            too_little = None
+        too_little = self._too_little_in_common(own, base, common, reaches=score >= threshold)
         if too_little is not None:
             nearest = self.index.refs[best.candidate.doc]
             return MatchResult(text, "none", score, nearest, {"reason": too_little}, candidates[:top_k])
