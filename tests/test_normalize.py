@@ -139,6 +139,18 @@ def test_a_broken_lexicon_file_is_a_clear_error(tmp_path: Path) -> None:
         load_lexicon(path)
 
 
+def test_a_variant_that_stems_to_a_stopword_is_a_clear_error(tmp_path: Path) -> None:
+    """ "Downed" stems to "down": every "down" would read as an interception. The file says how to write it."""
+    from monitor.matching import LexiconError, load_lexicon
+
+    path = tmp_path / "mine.toml"
+    path.write_text('[synonyms]\nintercept = ["downed"]\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"mine\.toml: 'downed' \(for 'intercept'\) stems to 'down'.*'downed\*'"):
+        load_lexicon(path)
+    path.write_text('[synonyms]\nintercept = ["downed*"]\n', encoding="utf-8")
+    assert load_lexicon(path) is not None
+
+
 def test_a_count_also_says_what_it_counts_whatever_the_number() -> None:
     assert "#troop" in terms("Russia keeps only 9,000 troops in Belarus.")
     assert "#troop" in terms("The build-up has reached 10.5 thousand military personnel.")

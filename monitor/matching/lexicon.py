@@ -245,6 +245,18 @@ def _variant_entries(data: Mapping[str, Any], origin: str) -> tuple[list[tuple[s
     return entries, keys
 
 
+def _check_variant_stems(entries: Iterable[tuple[str, str]], stopwords: frozenset[str], origin: str) -> None:
+    """A one-word variant is matched by its stem: one that stems to a stopword would turn every such word
+    into its key ("downed" stems to "down": "down from 10,000" would be an interception)."""
+    for text, key in entries:
+        words = word_tokens(fold_text(text))
+        if len(words) == 1 and not text.endswith(PREFIX_MARK) and stem(words[0]) in stopwords:
+            raise LexiconError(
+                f"{origin}: {text!r} (for {key!r}) stems to {stem(words[0])!r}, a stopword, so every "
+                f"{stem(words[0])!r} would read as {key!r}; write {text + PREFIX_MARK!r} to match the word as written"
+            )
+
+
 def _system_classes(data: Mapping[str, Any], origin: str, canonical: Any) -> dict[str, str]:
     table = data.get("system_classes", {})
     if not isinstance(table, Mapping) or not all(isinstance(v, str) for v in table.values()):
@@ -288,6 +300,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         opposites.setdefault(right_key, set()).add(left_key)
         antonym_entries += [(left, left_key), (right, right_key)]
     stopwords = frozenset(stem(fold_text(word)) for word in _strings(data, "stopwords", "words", origin))
+    _check_variant_stems(variant_entries, stopwords, origin)
 
     def cue_set(section: str, key: str) -> PhraseSet:
         # Cues are matched word for word: a stem would confuse "Denys" (a name) with "deny".
