@@ -78,3 +78,10 @@ def test_a_delivery_is_another_event_than_a_strike() -> None:
     lexicon = default_lexicon()
     (conflict,) = conflicts(lexicon, analyze_claim(transfer, lexicon), analyze_claim(FIRED, lexicon))
     assert conflict.describe() == "tells of transfer, the baseline claim of fired"
+
+
+def test_a_receipt_is_a_delivery_not_a_strike() -> None:
+    """ "Belarus received Iskander missiles" tells of their delivery, not of their being fired."""
+    assert kinds("Belarus confirmed it had received Iskander missiles from Russia.", FIRED) == ["other event"]
+    promised = "Moscow will transfer to Belarus Iskander-M tactical missile systems."
+    assert kinds("Belarus received the Iskander missiles Russia had promised.", promised) == []
