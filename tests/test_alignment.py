@@ -80,6 +80,21 @@ def test_a_delivery_is_another_event_than_a_strike() -> None:
     assert conflict.describe() == "tells of transfer, the baseline claim of fired"
 
 
+def test_troops_placed_in_belarus_are_not_belarus_own() -> None:
+    """On this beat, troops in Belarus whose nation is not named are Russia's: a count of them is no count
+    of the Belarusian soldiers who joined the Ukrainian army, and agrees with "Russian troops"."""
+    joined = "According to some reports, dozens of Belarusian soldiers have already joined the Ukrainian Army."
+    accumulated = "The accumulation of troops in Belarus continues and has reached 10.5 thousand military personnel."
+    assert kinds(accumulated, joined) == ["forces"]
+    assert kinds("Russian troops in Belarus now number about 10,000.", accumulated) == []
+    assert kinds(accumulated, "The Russian and Belarusian armies continue holding joint drills in Belarus.") == []
+    lexicon = default_lexicon()
+    (conflict,) = conflicts(lexicon, analyze_claim(accumulated, lexicon), analyze_claim(joined, lexicon))
+    assert conflict.describe() == (
+        "is about troops in belarus, the baseline claim about belarusian soldiers, ukrainian army"
+    )
+
+
 def test_a_receipt_is_a_delivery_not_a_strike() -> None:
     """ "Belarus received Iskander missiles" tells of their delivery, not of their being fired."""
     assert kinds("Belarus confirmed it had received Iskander missiles from Russia.", FIRED) == ["other event"]

@@ -18,7 +18,9 @@ analyst sets them apart by their parts. `conflicts` finds where the parts disagr
   troops, reservists / troops), or they count the same thing of different nations (Belarusian soldiers /
   Russian personnel);
 - `forces`: each speaks of troops or an army named by their nation, and of no nation in common ("Belarusian
-  troops had entered Ukraine" / "Russian troops ... have entered Ukrainian territory from Belarus").
+  troops had entered Ukraine" / "Russian troops ... have entered Ukrainian territory from Belarus"); troops
+  placed in Belarus or Ukraine with no nation named are Russia's ("the accumulation of troops in Belarus"
+  / "Belarusian soldiers have joined the Ukrainian Army").
 Each conflict carries the words on both sides, for the evidence. The matcher lowers a candidate's rank and
 its probability for each (`relevance`); it does not forbid the match outright, since a sentence can carry
 a second proposition the parts do not show.
@@ -213,8 +215,41 @@ def _forces_nations(analysis: ClaimAnalysis) -> Mapping[str, str]:  # cached: ne
     return found
 
 
+# How many words may stand between troops and the country they are in ("troops on the Belarusian soil").
+_PLACE_REACH = 3
+# On this beat, troops in Belarus or Ukraine whose nation a claim does not name are Russia's ("the
+# accumulation of troops in Belarus", "9,000 troops in Belarus"): an army's own are named by their nation
+# ("the Belarusian army").
+_STATIONED_IN = frozenset({"belarus", "ukrain"})
+_STATIONING_NATION = "russia"
+
+
+@lru_cache(maxsize=4096)  # as `_forces_nations`
+def _placed_forces(analysis: ClaimAnalysis) -> Mapping[str, str]:  # cached: never changed
+    """The nation of the troops a claim places in Belarus or Ukraine without naming theirs, with the
+    words ("troops in Belarus" -> Russia); empty where it names a nation's forces."""
+    if _forces_nations(analysis):
+        return {}
+    terms, starts, surfaces, words = analysis.terms, analysis.term_starts, analysis.surfaces, analysis.words
+    for i, term in enumerate(terms):
+        if term not in _FORCES or surfaces[i] == "military":
+            continue
+        after = starts[i] + len(surfaces[i].split())
+        if after >= len(words) or words[after] not in _PLACE_WORDS:
+            continue
+        for j in range(i + 1, len(terms)):
+            if starts[j] > after + _PLACE_REACH:
+                break
+            if terms[j] in NATIONS:
+                if terms[j] in _STATIONED_IN:
+                    return {_STATIONING_NATION: " ".join(words[starts[i] : starts[j] + 1])}
+                break
+    return {}
+
+
 def _forces_conflict(new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
-    new_forces, base_forces = _forces_nations(new), _forces_nations(base)
+    new_forces = _forces_nations(new) or _placed_forces(new)
+    base_forces = _forces_nations(base) or _placed_forces(base)
     if new_forces and base_forces and not new_forces.keys() & base_forces.keys():
         return Conflict("forces", ", ".join(new_forces.values()), ", ".join(base_forces.values()))
     return None
