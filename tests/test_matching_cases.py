@@ -69,10 +69,17 @@ def test_the_beats_own_words_alone_raise_no_alert(matcher: ClaimMatcher) -> None
 def test_the_countries_names_alone_raise_no_alert_however_many(matcher: ClaimMatcher) -> None:
     """Russia, Ukraine and Belarus are named by every claim of this beat: three of them in common are no
     more a match than two."""
-    text = "Russia has withdrawn most of its troops from Belarus, according to Ukrainian intelligence."
+    text = "Russia has withdrawn most of its diplomats from Belarus, according to Ukrainian intelligence."
     result = check(matcher, text)
     assert result.verdict == "none"
     assert result.evidence["reason"].startswith("only the countries' names in common with the nearest claim")
+
+
+def test_troops_withdrawn_from_belarus_speak_to_their_growing_presence(matcher: ClaimMatcher) -> None:
+    """Russian forces are Russian troops: their withdrawal is the opposite of their growing presence."""
+    text = "Russia has withdrawn most of its troops from Belarus, according to Ukrainian intelligence."
+    result = matched(matcher, text, "contradicted", "Russian forces are increasing their presence in Belarus")
+    assert result.evidence["antonym"] == ["increasing", "withdrawn"]
 
 
 @pytest.mark.parametrize(
