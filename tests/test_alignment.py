@@ -100,3 +100,10 @@ def test_a_receipt_is_a_delivery_not_a_strike() -> None:
     assert kinds("Belarus confirmed it had received Iskander missiles from Russia.", FIRED) == ["other event"]
     promised = "Moscow will transfer to Belarus Iskander-M tactical missile systems."
     assert kinds("Belarus received the Iskander missiles Russia had promised.", promised) == []
+
+
+def test_troops_sent_into_a_country_are_not_placed_there() -> None:
+    """ "Send its army into Ukraine" says where the army goes, and "its" whose it is: not Russia's."""
+    base = "Lukashenko said that Belarus would never send its army into Ukraine."
+    assert kinds("Lukashenko has sent the Belarusian army into Ukraine.", base) == []
+    assert kinds("Belarus has moved its troops in Belarus to the border.", "Russian troops are in Belarus.") == []

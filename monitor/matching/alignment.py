@@ -222,6 +222,10 @@ _PLACE_REACH = 3
 # ("the Belarusian army").
 _STATIONED_IN = frozenset({"belarus", "ukrain"})
 _STATIONING_NATION = "russia"
+# Words that say where troops are (not where they go: "send its army into Ukraine" is Belarus's army), and
+# the possessives that say whose they are without a name ("its troops").
+_LOCATIVE_WORDS = frozenset({"in", "on", "inside", "within", "across", "at", "в", "на", "у", "ў"})
+_POSSESSIVES = frozenset({"its", "their", "his", "her", "our", "own", "свои", "своих", "свої", "сваіх"})
 
 
 @lru_cache(maxsize=4096)  # as `_forces_nations`
@@ -235,7 +239,9 @@ def _placed_forces(analysis: ClaimAnalysis) -> Mapping[str, str]:  # cached: nev
         if term not in _FORCES or surfaces[i] == "military":
             continue
         after = starts[i] + len(surfaces[i].split())
-        if after >= len(words) or words[after] not in _PLACE_WORDS:
+        if after >= len(words) or words[after] not in _LOCATIVE_WORDS:
+            continue
+        if starts[i] > 0 and words[starts[i] - 1] in _POSSESSIVES:
             continue
         for j in range(i + 1, len(terms)):
             if starts[j] > after + _PLACE_REACH:
