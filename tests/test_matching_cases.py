@@ -285,3 +285,16 @@ def test_a_strike_group_is_a_formation_not_a_strike(matcher: ClaimMatcher) -> No
     strike, so it is not set against the claims about strikes from Belarus."""
     result = check(matcher, "Russia has not formed a strike group near the border.")
     assert result.verdict != "contradicted" or "strikes" not in (result.baseline.text if result.baseline else "")
+
+
+def test_what_sets_a_claims_time_or_cause_is_not_what_it_claims(matcher: ClaimMatcher) -> None:
+    """ "After Russia's invasion of Ukraine" says when the athletes were banned: it shares nothing of
+    the claim that Belarus takes part in the invasion, however near the two sentences are in vectors."""
+    result = check(matcher, "Belarusian athletes were banned from the Olympics after Russia's invasion of Ukraine.")
+    assert result.verdict == "none"
+    reason = result.evidence["reason"]
+    assert reason.startswith("only 1 word in common with the nearest claim (belarus)")
+    assert reason.endswith("""shared only in "after russia's invasion of ukraine", which says when or why""")
+    # Named outside such a phrase, the same words count.
+    joined = "After the Olympics, Belarus joined Russia's invasion of Ukraine."
+    matched(matcher, joined, "repeated", "actively participating")

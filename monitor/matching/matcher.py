@@ -660,6 +660,18 @@ class ClaimMatcher:
             return []
         return sorted(base.surface_of(term) for term in specific)
 
+    def _background(self, own: ClaimAnalysis) -> tuple[frozenset[str], list[str]]:
+        """The terms a claim names only in phrases that set its time or cause (`[clauses] background`:
+        "after Russia's invasion of Ukraine", up to the next comma), and those phrases as written
+        (folded); nothing where it has none."""
+        cues = self.index.lexicon.background
+        if not cues or not set(own.words) & cues:
+            return frozenset(), []
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(word) for word in sorted(cues)) + r")\b[^,;:]*")
+        phrases = [match.group().strip(" .!?") for match in pattern.finditer(own.folded)]
+        rest = analyze_claim(pattern.sub(" ", own.folded), self.index.lexicon).term_set
+        return own.term_set - rest, phrases
+
     def _too_little_in_common(
         self, own: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str], *, reaches: bool
     ) -> str | None:
@@ -681,6 +693,17 @@ class ClaimMatcher:
             return f"only a name in common with the nearest claim ({', '.join(named)})"
         if not reaches:
             return None
+        background, phrases = self._background(own)
+        reason = self._too_little(own, base, common - background)
+        if reason is not None and common & background:
+            # Said, so that a reader sees why words both claims use do not count.
+            set_aside = ", ".join(base.surface_of(term) for term in sorted(common & background))
+            reason += f'; {set_aside} shared only in "{"; ".join(phrases)}", which says when or why'
+        return reason
+
+    def _too_little(self, own: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> str | None:
+        """`_too_little_in_common`'s rules for an English claim reaching the threshold, on the words in
+        common that count."""
         words = ", ".join(base.surface_of(term) for term in sorted(common))
         if len(common) < MIN_SHARED_TERMS:
             # One word in common ("volunteers") is a shared topic, not a shared proposition. A claim
