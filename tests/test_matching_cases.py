@@ -298,3 +298,10 @@ def test_what_sets_a_claims_time_or_cause_is_not_what_it_claims(matcher: ClaimMa
     # Named outside such a phrase, the same words count.
     joined = "After the Olympics, Belarus joined Russia's invasion of Ukraine."
     matched(matcher, joined, "repeated", "actively participating")
+
+
+def test_which_way_something_moved_is_no_proposition_in_common(matcher: ClaimMatcher) -> None:
+    """ "Increased" and the countries: gas prices are not Russian forces' presence in Belarus."""
+    result = check(matcher, "Russia increased gas prices for Belarus by 10%.")
+    assert result.verdict == "none"
+    assert result.evidence["reason"].startswith("only the countries' names and which way something moved")

@@ -164,6 +164,8 @@ class Lexicon:
     beat_keys: frozenset[str] = frozenset()
     # The beat's countries and capitals among them: no evidence at all, however many (see `[beat]`).
     country_keys: frozenset[str] = frozenset()
+    # Words that say which way something moved (increase, fall): no more evidence beside the countries.
+    direction_keys: frozenset[str] = frozenset()
     # Names that stand for their country in this beat's writing (Lukashenko, Minsk -> Belarus).
     stands_for: Mapping[str, str] = field(default_factory=dict)
     source: tuple[str, ...] = field(default=())
@@ -351,6 +353,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         event_families=_families(data, "events", "families", origin, canonical),
         beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
         country_keys=frozenset(canonical(word) for word in _strings(data, "beat", "countries", origin)),
+        direction_keys=frozenset(canonical(word) for word in _strings(data, "beat", "directions", origin)),
         stands_for=_stands_for(data, origin, canonical),
         source=(origin,),
     )

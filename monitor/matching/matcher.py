@@ -714,6 +714,11 @@ class ClaimMatcher:
             return f"only {len(common)} word in common with the nearest claim ({words or 'none'})"
         if common <= self.index.lexicon.country_keys:
             return f"only the countries' names in common with the nearest claim ({words})"
+        lexicon = self.index.lexicon
+        if common <= lexicon.country_keys | lexicon.direction_keys:
+            # Which way something moved says nothing of what moved: "Russia increased gas prices for
+            # Belarus" is not "Russian forces are increasing their presence in Belarus".
+            return f"only the countries' names and which way something moved in common with the nearest claim ({words})"
         if len(common) < MIN_BEAT_ONLY_TERMS and common <= self.topic_terms and not both_count(own, base):
             return f"only words every article on this beat uses in common with the nearest claim ({words})"
         return None
