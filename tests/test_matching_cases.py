@@ -305,3 +305,11 @@ def test_which_way_something_moved_is_no_proposition_in_common(matcher: ClaimMat
     result = check(matcher, "Russia increased gas prices for Belarus by 10%.")
     assert result.verdict == "none"
     assert result.evidence["reason"].startswith("only the countries' names and which way something moved")
+
+
+def test_a_statement_made_again_repeats_the_claim(matcher: ClaimMatcher) -> None:
+    """ "Said again" is no event happening anew: the promise is repeated, not updated."""
+    text = "Lukashenko said again that Belarus would not send troops to Ukraine."
+    matched(matcher, text, "repeated", "Belarus will not deploy its troops")
+    resumed = "Russia has resumed Iskander launches from Belarus."
+    assert matched(matcher, resumed, "updated", "fired Iskander missiles").evidence["status"][1].startswith("resumed")

@@ -134,6 +134,7 @@ class Lexicon:
     hedged: PhraseSet  # reported, alleged, unclear: not established
     official: PhraseSet  # an official act or statement that establishes it
     anew: PhraseSet  # something happening again or for the first time
+    saying: frozenset[str]  # folded words of saying: "said again" is a statement made again, not an event
     later: PhraseSet  # the claim tells a later state than before
     # Every cue by which a claim takes a stance on a proposition (negation, negative words, refutation,
     # hedges, open questions), in one set: `BaselineIndex.novelty` leaves their words out.
@@ -331,6 +332,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         hedged=cue_set("status", "hedged"),
         official=cue_set("status", "official"),
         anew=cue_set("status", "anew"),
+        saying=frozenset(fold_text(word) for word in _strings(data, "status", "saying", origin)),
         later=cue_set("status", "later"),
         stance=PhraseSet.build(
             ((text, fold_text(text)) for section, key in _STANCE_CUES for text in _strings(data, section, key, origin)),

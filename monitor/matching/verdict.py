@@ -412,8 +412,8 @@ def status_move(
         official = _cue_near_shared(lexicon, _find(lexicon.official, new), new, shared, new_negated)
         if official is not None:
             return hedged.text, _with_next_word(new, official)
-    anew = _first(_find(lexicon.anew, new), new_negated)
-    if anew is not None and _first(_find(lexicon.anew, base), base_negated) is None:
+    anew = _first(_events_anew(lexicon, new), new_negated)
+    if anew is not None and _first(_events_anew(lexicon, base), base_negated) is None:
         return "as reported then", _with_next_word(new, anew)
     planned = _cue_near_shared(lexicon, _find(lexicon.planned, base), base, shared, base_negated)
     if planned is None or new_planned is not None:
@@ -422,6 +422,17 @@ def status_move(
     if done is None:
         return None
     return _with_next_word(base, planned), _with_next_word(new, done)
+
+
+def _events_anew(lexicon: Lexicon, analysis: ClaimAnalysis) -> list[Cue]:
+    """The claim's cues of something happening anew, less those next to a word of saying: "said again"
+    tells that a statement was made again, which repeats it."""
+    words = analysis.words
+    return [
+        cue
+        for cue in _find(lexicon.anew, analysis)
+        if not {words[i] for i in (cue.start - 1, cue.end) if 0 <= i < len(words)} & lexicon.saying
+    ]
 
 
 def _first(cues: Sequence[Cue], negated: set[int]) -> Cue | None:
