@@ -88,6 +88,8 @@ def test_troops_placed_in_belarus_are_not_belarus_own() -> None:
     assert kinds(accumulated, joined) == ["forces"]
     assert kinds("Russian troops in Belarus now number about 10,000.", accumulated) == []
     assert kinds(accumulated, "The Russian and Belarusian armies continue holding joint drills in Belarus.") == []
+    # Troops named by another word of the lexicon are not taken for Russia's.
+    assert kinds("Polish troops in Belarus would be an escalation.", joined) == []
     lexicon = default_lexicon()
     (conflict,) = conflicts(lexicon, analyze_claim(accumulated, lexicon), analyze_claim(joined, lexicon))
     assert conflict.describe() == (

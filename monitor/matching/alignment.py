@@ -229,12 +229,14 @@ _POSSESSIVES = frozenset({"its", "their", "his", "her", "our", "own", "свои"
 
 
 @lru_cache(maxsize=4096)  # as `_forces_nations`
-def _placed_forces(analysis: ClaimAnalysis) -> Mapping[str, str]:  # cached: never changed
+def _placed_forces(analysis: ClaimAnalysis, lexicon: Lexicon) -> Mapping[str, str]:  # cached: never changed
     """The nation of the troops a claim places in Belarus or Ukraine without naming theirs, with the
-    words ("troops in Belarus" -> Russia); empty where it names a nation's forces."""
+    words ("troops in Belarus" -> Russia); empty where it names a nation's forces, or names them by
+    another word of the lexicon ("Wagner troops", "Polish troops")."""
     if _forces_nations(analysis):
         return {}
     terms, starts, surfaces, words = analysis.terms, analysis.term_starts, analysis.surfaces, analysis.words
+    named_by = lexicon.entity_keys | lexicon.actor_keys | lexicon.concept_keys
     for i, term in enumerate(terms):
         if term not in _FORCES or surfaces[i] == "military":
             continue
@@ -242,6 +244,8 @@ def _placed_forces(analysis: ClaimAnalysis) -> Mapping[str, str]:  # cached: nev
         if after >= len(words) or words[after] not in _LOCATIVE_WORDS:
             continue
         if starts[i] > 0 and words[starts[i] - 1] in _POSSESSIVES:
+            continue
+        if i > 0 and starts[i - 1] == starts[i] - 1 and terms[i - 1] in named_by:
             continue
         for j in range(i + 1, len(terms)):
             if starts[j] > after + _PLACE_REACH:
@@ -253,9 +257,9 @@ def _placed_forces(analysis: ClaimAnalysis) -> Mapping[str, str]:  # cached: nev
     return {}
 
 
-def _forces_conflict(new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
-    new_forces = _forces_nations(new) or _placed_forces(new)
-    base_forces = _forces_nations(base) or _placed_forces(base)
+def _forces_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    new_forces = _forces_nations(new) or _placed_forces(new, lexicon)
+    base_forces = _forces_nations(base) or _placed_forces(base, lexicon)
     if new_forces and base_forces and not new_forces.keys() & base_forces.keys():
         return Conflict("forces", ", ".join(new_forces.values()), ", ".join(base_forces.values()))
     return None
@@ -319,7 +323,7 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
     if counted is not None:
         found.append(counted)
     else:  # a count of another nation's forces is that conflict already
-        forces = _forces_conflict(new, base)
+        forces = _forces_conflict(lexicon, new, base)
         if forces is not None:
             found.append(forces)
     return found
