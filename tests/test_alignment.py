@@ -109,3 +109,23 @@ def test_troops_sent_into_a_country_are_not_placed_there() -> None:
     base = "Lukashenko said that Belarus would never send its army into Ukraine."
     assert kinds("Lukashenko has sent the Belarusian army into Ukraine.", base) == []
     assert kinds("Belarus has moved its troops in Belarus to the border.", "Russian troops are in Belarus.") == []
+
+
+def test_precise_figures_of_the_same_thing_are_the_same_count() -> None:
+    """An updated figure speaks to the claim that gave the old one: the same thing counted, of one nation
+    or none named, each a precise figure of all it counts."""
+    from monitor.matching.alignment import same_count
+
+    lexicon = default_lexicon()
+
+    def same(new: str, base: str) -> bool:
+        return same_count(lexicon, analyze_claim(new, lexicon), analyze_claim(base, lexicon))
+
+    nine = "With only 9,000 troops in Belarus, Russia can seize some villages in northern Ukraine."
+    assert same("Russia now has around 12,000 troops in Belarus.", nine)
+    assert same("About 10,500 Russian military personnel are in Belarus.", nine)
+    # Another thing counted, another nation's, a vague count, a share of the troops: no such figure.
+    assert not same("Belarus has 290,000 military reservists.", nine)
+    assert not same("About 10,000 Belarusian troops are in Ukraine.", "About 9,000 Russian troops are in Belarus.")
+    assert not same("Dozens of Belarusian soldiers have joined the Ukrainian army.", nine)
+    assert not same("Minsk has 12,000 troops that could take part in an invasion.", nine)

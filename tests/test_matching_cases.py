@@ -313,3 +313,9 @@ def test_a_statement_made_again_repeats_the_claim(matcher: ClaimMatcher) -> None
     matched(matcher, text, "repeated", "Belarus will not deploy its troops")
     resumed = "Russia has resumed Iskander launches from Belarus."
     assert matched(matcher, resumed, "updated", "fired Iskander missiles").evidence["status"][1].startswith("resumed")
+
+
+def test_a_new_troop_figure_updates_the_claim_that_gave_the_old_one(matcher: ClaimMatcher) -> None:
+    """Every other word the two share is the beat's own: the figure of the same thing is what they share."""
+    result = matched(matcher, "Russia now has around 12,000 troops in Belarus.", "updated", "With only 9,000 troops")
+    assert result.evidence["changed"] == [["9,000", "around 12,000"]]

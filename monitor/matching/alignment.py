@@ -179,6 +179,34 @@ def both_count(new: ClaimAnalysis, base: ClaimAnalysis) -> bool:
     return any(f.kind == "count" for f in new.figures) and any(f.kind == "count" for f in base.figures)
 
 
+# A count whose upper bound is more than this many times its lower one is no precise figure ("dozens",
+# "thousands of"), and a figure is of a share of what it counts when a relative clause follows it ("troops
+# that could take part in a possible invasion"): an army's size is not the share that could invade.
+_PRECISE_SPAN = 2.0
+_RESTRICTING = frozenset({"that"})
+
+
+def _whole_figure(analysis: ClaimAnalysis, figure: Figure, lexicon: Lexicon) -> bool:
+    """Whether a count is a precise figure of all it counts (see `_PRECISE_SPAN`)."""
+    if figure.low is None or figure.high is None or figure.high > _PRECISE_SPAN * figure.low:
+        return False
+    if figure.token not in analysis.words:
+        return False
+    position = analysis.words.index(figure.token)
+    return not set(analysis.words[position + 1 : position + 4]) & (lexicon.relative_words | _RESTRICTING)
+
+
+def same_count(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> bool:
+    """Whether both claims give a precise figure of the same thing, of one nation or of none named ("10.5
+    thousand military personnel" and "9,000 troops in Belarus"): the proposition an updated figure speaks
+    to, however few other words the two share."""
+    new_counts = [c for c in _counted(new, lexicon) if _whole_figure(new, c[0], lexicon)]
+    if not new_counts:
+        return False
+    base_counts = [c for c in _counted(base, lexicon) if _whole_figure(base, c[0], lexicon)]
+    return any(a[1] & b[1] and (not a[2] or not b[2] or a[2] & b[2]) for a in new_counts for b in base_counts)
+
+
 def _count_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
     new_counts, base_counts = _counted(new, lexicon), _counted(base, lexicon)
     if not new_counts or not base_counts:

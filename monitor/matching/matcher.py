@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.matching import background_encoding
-from monitor.matching.alignment import Conflict, both_count, conflicts
+from monitor.matching.alignment import Conflict, both_count, conflicts, same_count
 from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryTerms, QueryVectors
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.model import Candidate, MatchResult
@@ -121,6 +121,15 @@ DENIED_CONCEPT_BONUS = 4.0
 # A Russian, Ukrainian or Belarusian claim denying a concept: any candidate using it gains this many
 # points (its tense, which tells a denied fact from a denied plan, is in the verb's form).
 DENIED_CONCEPT_BONUS_CYRILLIC = 1.5
+# A candidate giving a precise figure of what the claim gives one of (the same thing, of the same nation or
+# none named: `alignment.same_count`) gains this many points: an updated figure speaks to the claim that
+# gave the old one ("has already reached 10.5 thousand military personnel" to "with only 9,000 troops in
+# Belarus"), whose other words are the beat's own. Measured on dev (top-1 / detection recall / updated F1 /
+# macro-F1): 0 points 0.76 / 0.86 / 0.67 / 0.67; 2 points 0.76 / 0.89 / 0.71 / 0.69 (dev_e5 top-1 0.73 ->
+# 0.76); 3 and 4 points cost a top-1 hit. Vague counts ("dozens") and counts of a share ("troops that could
+# take part") gain nothing: with them "45,000 Belarusian military men" went to "12,000-15,000 troops that
+# could take part in a possible invasion".
+COUNT_AGREEMENT_BONUS = 2.0
 # Words before a concept that make it the complement of another verb, not an assertion of its own.
 _COMPLEMENT_WORDS = frozenset({"to", "into", "opposes", "oppose", "opposed"})
 # An English claim needs at least this many words (beyond figures) in common with the baseline claim it
@@ -375,6 +384,11 @@ class ClaimMatcher:
                 ALIGNMENT_PENALTY * len(parts)
                 - (bonus * self._shares_concept(analysis, c) if bonus else 0.0)
                 - (self._denial_bonus(denied, c.doc, cyrillic=cyrillic) if denied else 0.0)
+                - (
+                    COUNT_AGREEMENT_BONUS
+                    if same_count(self.index.lexicon, analysis, self.index.analysis(c.doc))
+                    else 0.0
+                )
             )
             for c, parts in zip(head, found, strict=True)
         ]
