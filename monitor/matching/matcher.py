@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -681,7 +682,7 @@ class ClaimMatcher:
         cues = self.index.lexicon.background
         if not cues or not set(own.words) & cues:
             return frozenset(), []
-        pattern = re.compile(r"\b(?:" + "|".join(re.escape(word) for word in sorted(cues)) + r")\b[^,;:]*")
+        pattern = _background_pattern(cues)
         phrases = [match.group().strip(" .!?") for match in pattern.finditer(own.folded)]
         rest = analyze_claim(pattern.sub(" ", own.folded), self.index.lexicon).term_set
         return own.term_set - rest, phrases
@@ -798,6 +799,12 @@ class ClaimMatcher:
         if best.conflicts:
             evidence["conflicts"] = [conflict.describe() for conflict in best.conflicts]
         return MatchResult(text, verdict, score, self.index.refs[best.candidate.doc], evidence, candidates[:top_k])
+
+
+@lru_cache(maxsize=8)  # one per lexicon: the pattern is built once, not for every claim that reaches the threshold
+def _background_pattern(cues: frozenset[str]) -> re.Pattern[str]:
+    """A phrase that sets a claim's time or cause: a cue word, up to the next comma, semicolon or colon."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(word) for word in sorted(cues)) + r")\b[^,;:]*")
 
 
 def _top(values: np.ndarray, count: int) -> np.ndarray:
