@@ -203,6 +203,11 @@ def test_irregular_past_forms_stem_as_their_verb() -> None:
     assert stem("left") == "left"  # a direction and a side in politics as often as the verb
 
 
+def test_a_direction_is_not_the_word_directly() -> None:
+    """"In the direction of Kyiv" places an assault; it shares nothing with "involved directly"."""
+    assert not set(terms("The assault may start in the direction of Kyiv.")) & set(terms("It is directly involved."))
+
+
 def test_a_phrase_set_finds_phrases_longest_first_and_prefixes_where_no_phrase_starts() -> None:
     phrases = PhraseSet.build([("take part", "involv"), ("take", "take"), ("беларус*", "belarus"), ("во*", "x")])
     stems = ["they", "take", "part", "беларуси", "take", "бел", "во", "войско"]

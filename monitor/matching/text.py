@@ -158,11 +158,18 @@ _IRREGULAR_PAST = {
 }
 
 
+# Words whose Snowball stem is that of an unrelated word: kept whole, so that they match only themselves
+# ("in the direction of Kyiv" places an assault; "directly involved" says how Belarus takes part).
+_KEPT_WHOLE = {"direction": "direction", "directions": "direction"}
+
+
 @lru_cache(maxsize=262_144)
 def stem(word: str) -> str:
     """The stem of one folded word (English or Russian Snowball by script); numbers lose separators."""
     if word[:1].isdigit():
         return word.replace(",", "")
+    if word in _KEPT_WHOLE:
+        return _KEPT_WHOLE[word]
     if word.isascii():
         return str(_ENGLISH.stemWord(_IRREGULAR_PAST.get(word, word)))
     if any("\u0400" <= char <= "\u04ff" for char in word):
