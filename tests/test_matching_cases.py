@@ -111,6 +111,15 @@ def test_a_decrease_contradicts_an_increase(matcher: ClaimMatcher) -> None:
     assert result.evidence["antonym"] == ["increased", "decreased"]
 
 
+@pytest.mark.parametrize("moved", ["has fallen", "fell", "has shrunk"])
+def test_a_number_falling_contradicts_a_presence_increasing(matcher: ClaimMatcher, moved: str) -> None:
+    """Up and down are opposites in every pairing of their words: a number that fell or shrank is the
+    opposite of a presence increasing, not a repeat of it."""
+    text = f"The number of Russian troops in Belarus {moved} to about 2,000."
+    result = matched(matcher, text, "contradicted", "Russian forces are increasing their presence in Belarus")
+    assert result.evidence["antonym"][0] == "increasing"
+
+
 def test_a_figure_down_from_another_updates_the_claim_of_the_first(matcher: ClaimMatcher) -> None:
     text = "About 2,000 Russian soldiers remain in Belarus, down from 10,000 in January."
     result = matched(matcher, text, "updated", "9,000 troops in Belarus")
