@@ -205,7 +205,7 @@ def test_irregular_past_forms_stem_as_their_verb() -> None:
 
 
 def test_a_direction_is_not_the_word_directly() -> None:
-    """"In the direction of Kyiv" places an assault; it shares nothing with "involved directly"."""
+    """ "In the direction of Kyiv" places an assault; it shares nothing with "involved directly"."""
     assert not set(terms("The assault may start in the direction of Kyiv.")) & set(terms("It is directly involved."))
 
 
