@@ -66,6 +66,13 @@ def test_the_beats_own_words_alone_raise_no_alert(matcher: ClaimMatcher) -> None
     assert "only words every article on this beat uses" in result.evidence["reason"]
 
 
+def test_a_fear_shared_with_the_countries_names_raises_no_alert(matcher: ClaimMatcher) -> None:
+    """Warning and fearing say how someone regards a proposition, not which one: what is feared differs."""
+    result = check(matcher, "Ukrainian refugees in Poland said they feared another winter of power cuts.")
+    assert result.verdict == "none"
+    assert result.evidence["reason"].startswith("only words every article on this beat uses in common")
+
+
 def test_the_countries_names_alone_raise_no_alert_however_many(matcher: ClaimMatcher) -> None:
     """Russia, Ukraine and Belarus are named by every claim of this beat: three of them in common are no
     more a match than two."""

@@ -167,6 +167,8 @@ class Lexicon:
     country_keys: frozenset[str] = frozenset()
     # Words that say which way something moved (increase, fall): no more evidence beside the countries.
     direction_keys: frozenset[str] = frozenset()
+    # Words of warning and fear (warn, fears): how a proposition is regarded, not which one it is.
+    attitude_keys: frozenset[str] = frozenset()
     # Names that stand for their country in this beat's writing (Lukashenko, Minsk -> Belarus).
     stands_for: Mapping[str, str] = field(default_factory=dict)
     source: tuple[str, ...] = field(default=())
@@ -356,6 +358,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
         country_keys=frozenset(canonical(word) for word in _strings(data, "beat", "countries", origin)),
         direction_keys=frozenset(canonical(word) for word in _strings(data, "beat", "directions", origin)),
+        attitude_keys=frozenset(canonical(word) for word in _strings(data, "beat", "attitudes", origin)),
         stands_for=_stands_for(data, origin, canonical),
         source=(origin,),
     )

@@ -278,9 +278,10 @@ class ClaimMatcher:
         self.candidate_count = candidates
         self.dense_scan = len(index) <= DENSE_SCAN_LIMIT if dense_scan is None else dense_scan
         # The beat's common words that name its topic (Belarus, military, troops), not what is asserted of
-        # it: a lexicon concept the baseline uses often (take part / join) still says what a claim claims.
+        # it: a lexicon concept the baseline uses often (take part / join) still says what a claim claims,
+        # but not one that says only how a claim is regarded (warned, fears: `[beat] attitudes`).
         lexicon = index.lexicon
-        self.topic_terms = index.beat_terms - (lexicon.concept_keys - lexicon.beat_keys)
+        self.topic_terms = index.beat_terms - (lexicon.concept_keys - lexicon.beat_keys) | lexicon.attitude_keys
 
     # --- candidates and ranking -------------------------------------------------------------------
 
