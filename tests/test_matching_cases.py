@@ -331,6 +331,20 @@ def test_a_statement_made_again_repeats_the_claim(matcher: ClaimMatcher) -> None
     assert matched(matcher, resumed, "updated", "fired Iskander missiles").evidence["status"][1].startswith("resumed")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zelensky warned that Russia could use Belarus to attack Kyiv again.",
+        "Ukrainian officials warned of a renewed offensive from Belarusian territory.",
+    ],
+)
+def test_an_event_foreseen_again_repeats_the_claim_that_foresees_it(matcher: ClaimMatcher, text: str) -> None:
+    """ "Could attack again", "warned of a renewed offensive": a fear or a forecast of it, no event anew."""
+    result = check(matcher, text)
+    assert result.verdict == "repeated", result.evidence
+    assert "status" not in result.evidence
+
+
 def test_a_new_troop_figure_updates_the_claim_that_gave_the_old_one(matcher: ClaimMatcher) -> None:
     """Every other word the two share is the beat's own: the figure of the same thing is what they share."""
     result = matched(matcher, "Russia now has around 12,000 troops in Belarus.", "updated", "With only 9,000 troops")

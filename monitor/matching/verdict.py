@@ -424,14 +424,27 @@ def status_move(
     return _with_next_word(base, planned), _with_next_word(new, done)
 
 
+# How far before a cue of something happening anew a cue of what is planned or possible ("could ...
+# again") or a word of warning ("warned of a renewed offensive") makes it foreseen, in words.
+_FORESEEN_REACH = 8
+
+
 def _events_anew(lexicon: Lexicon, analysis: ClaimAnalysis) -> list[Cue]:
-    """The claim's cues of something happening anew, less those next to a word of saying: "said again"
-    tells that a statement was made again, which repeats it."""
+    """The claim's cues of something happening anew, less those next to a word of saying ("said again"
+    tells that a statement was made again, which repeats it) and those shortly after a cue of what is
+    planned or possible or a word of warning: "Russia could attack Kyiv again", "warned of a renewed
+    offensive" foresee or fear it, which repeats a claim that foresees it too."""
     words = analysis.words
+    foreseen = [cue.end for cue in _find(lexicon.planned, analysis)] + [
+        start + 1
+        for term, start in zip(analysis.terms, analysis.term_starts, strict=True)
+        if term in lexicon.attitude_keys
+    ]
     return [
         cue
         for cue in _find(lexicon.anew, analysis)
         if not {words[i] for i in (cue.start - 1, cue.end) if 0 <= i < len(words)} & lexicon.saying
+        and not any(0 <= cue.start - end <= _FORESEEN_REACH for end in foreseen)
     ]
 
 
