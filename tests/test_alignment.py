@@ -80,19 +80,6 @@ def test_a_delivery_is_another_event_than_a_strike() -> None:
     assert conflict.describe() == "tells of transfer, the baseline claim of fired"
 
 
-def test_an_event_a_claim_denies_is_no_event_of_its_own() -> None:
-    """A strike against a claim that denies a deployment: no other event is told, so no conflict."""
-    airstrikes = (
-        "Indeed, reports suggest that Russia significantly increased the number of airstrikes on Ukraine from"
-        " Belarusian territory, although there is no evidence that the Kremlin aims to deploy troops to the"
-        " former Soviet republic in the near future."
-    )
-    assert kinds("Russia has launched airstrikes from Belarusian territory.", airstrikes) == []
-    assert kinds("Russia has launched airstrikes from Belarusian territory.", "Russia has deployed troops.") == [
-        "other event"
-    ]
-
-
 def test_troops_placed_in_belarus_are_not_belarus_own() -> None:
     """On this beat, troops in Belarus whose nation is not named are Russia's: a count of them is no count
     of the Belarusian soldiers who joined the Ukrainian army, and agrees with "Russian troops"."""

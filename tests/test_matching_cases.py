@@ -345,6 +345,12 @@ def test_an_event_foreseen_again_repeats_the_claim_that_foresees_it(matcher: Cla
     assert "status" not in result.evidence
 
 
+def test_a_denied_purchase_contradicts_the_purchase_not_a_launch(matcher: ClaimMatcher) -> None:
+    """An event a claim denies is still the event it is about: a denied purchase speaks to the purchase."""
+    text = "Lukashenko denied that his country had bought Iskander missiles."
+    matched(matcher, text, "contradicted", "his country had bought Iskander")
+
+
 def test_a_new_troop_figure_updates_the_claim_that_gave_the_old_one(matcher: ClaimMatcher) -> None:
     """Every other word the two share is the beat's own: the figure of the same thing is what they share."""
     result = matched(matcher, "Russia now has around 12,000 troops in Belarus.", "updated", "With only 9,000 troops")

@@ -36,7 +36,6 @@ from monitor.matching.figures import Figure
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.normalize import ClaimAnalysis, head_keys
 from monitor.matching.text import stem
-from monitor.matching.verdict import denied_positions
 
 # The entity keys that name a nation whose forces a figure can count.
 NATIONS = frozenset({"russia", "belarus", "ukrain"})
@@ -324,14 +323,7 @@ def _family_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) 
 
 @lru_cache(maxsize=4096)
 def _events(analysis: ClaimAnalysis, lexicon: Lexicon) -> frozenset[str]:
-    """The events a claim tells: not those it denies ("there is no evidence that the Kremlin aims to
-    deploy troops" tells of no deployment), which are no event to set against another claim's."""
-    denied = denied_positions(lexicon, analysis)
-    return frozenset(
-        term
-        for term, start in zip(analysis.terms, analysis.term_starts, strict=True)
-        if term in lexicon.event_keys and start not in denied
-    )
+    return frozenset(analysis.terms) & lexicon.event_keys
 
 
 def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list[Conflict]:
