@@ -351,6 +351,12 @@ def test_a_denied_purchase_contradicts_the_purchase_not_a_launch(matcher: ClaimM
     matched(matcher, text, "contradicted", "his country had bought Iskander")
 
 
+def test_a_vote_decides_what_was_proposed(matcher: ClaimMatcher) -> None:
+    text = "Ukraine's parliament voted to lay mines along the border with Belarus."
+    result = matched(matcher, text, "updated", "lawmakers have proposed to establish mine fields")
+    assert result.evidence["status"][1].startswith("voted")
+
+
 def test_a_new_troop_figure_updates_the_claim_that_gave_the_old_one(matcher: ClaimMatcher) -> None:
     """Every other word the two share is the beat's own: the figure of the same thing is what they share."""
     result = matched(matcher, "Russia now has around 12,000 troops in Belarus.", "updated", "With only 9,000 troops")
