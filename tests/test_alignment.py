@@ -129,3 +129,8 @@ def test_precise_figures_of_the_same_thing_are_the_same_count() -> None:
     assert not same("About 10,000 Belarusian troops are in Ukraine.", "About 9,000 Russian troops are in Belarus.")
     assert not same("Dozens of Belarusian soldiers have joined the Ukrainian army.", nine)
     assert not same("Minsk has 12,000 troops that could take part in an invasion.", nine)
+    # A share is the same count as a figure of the same share, not of another one.
+    share = "Minsk has only around 12,000-15,000 troops that could take part in a possible invasion."
+    assert same("The Belarusian army has around 45,000 troops that could take part in an invasion.", share)
+    assert not same("Belarus has 48,000 troops in all.", share)
+    assert not same("Minsk has 20,000 troops that guard the border.", share)

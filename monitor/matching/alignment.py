@@ -186,25 +186,48 @@ _PRECISE_SPAN = 2.0
 _RESTRICTING = frozenset({"that"})
 
 
-def _whole_figure(analysis: ClaimAnalysis, figure: Figure, lexicon: Lexicon) -> bool:
-    """Whether a count is a precise figure of all it counts (see `_PRECISE_SPAN`)."""
+# How many words after a share's restricting word tell what restricts it ("that could take part in a
+# possible invasion").
+_RESTRICTION_REACH = 6
+
+
+def _precise(analysis: ClaimAnalysis, figure: Figure) -> bool:
+    """Whether a count is a precise figure (see `_PRECISE_SPAN`) written in the claim."""
     if figure.low is None or figure.high is None or figure.high > _PRECISE_SPAN * figure.low:
         return False
-    if figure.token not in analysis.words:
-        return False
-    position = analysis.words.index(figure.token)
-    return not set(analysis.words[position + 1 : position + 4]) & (lexicon.relative_words | _RESTRICTING)
+    return figure.token in analysis.words
+
+
+def _restriction(analysis: ClaimAnalysis, figure: Figure, lexicon: Lexicon) -> frozenset[str] | None:
+    """None for a figure of all it counts; for a figure of a share ("troops that could take part in a
+    possible invasion"), the terms of the clause that restricts it (see `_RESTRICTING`)."""
+    words = analysis.words
+    position = words.index(figure.token)
+    restricting = lexicon.relative_words | _RESTRICTING
+    after = next((i for i in range(position + 1, min(position + 4, len(words))) if words[i] in restricting), None)
+    if after is None:
+        return None
+    reach = range(after + 1, after + 1 + _RESTRICTION_REACH)
+    return frozenset(term for term, start in zip(analysis.terms, analysis.term_starts, strict=True) if start in reach)
 
 
 def same_count(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> bool:
     """Whether both claims give a precise figure of the same thing, of one nation or of none named ("10.5
     thousand military personnel" and "9,000 troops in Belarus"): the proposition an updated figure speaks
-    to, however few other words the two share."""
-    new_counts = [c for c in _counted(new, lexicon) if _whole_figure(new, c[0], lexicon)]
+    to, however few other words the two share. A figure of a share is the same count only as a figure of
+    the same share ("45,000 troops that could take part in an invasion" and "12,000-15,000 troops that
+    could take part in a possible invasion"): an army's size is not the share that could invade."""
+    new_counts = [(c, _restriction(new, c[0], lexicon)) for c in _counted(new, lexicon) if _precise(new, c[0])]
     if not new_counts:
         return False
-    base_counts = [c for c in _counted(base, lexicon) if _whole_figure(base, c[0], lexicon)]
-    return any(a[1] & b[1] and (not a[2] or not b[2] or a[2] & b[2]) for a in new_counts for b in base_counts)
+    base_counts = [(c, _restriction(base, c[0], lexicon)) for c in _counted(base, lexicon) if _precise(base, c[0])]
+    return any(
+        a[1] & b[1]
+        and (not a[2] or not b[2] or a[2] & b[2])
+        and ((share_a is None and share_b is None) or bool(share_a and share_b and share_a & share_b))
+        for a, share_a in new_counts
+        for b, share_b in base_counts
+    )
 
 
 def _count_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
