@@ -351,6 +351,11 @@ def test_a_denied_purchase_contradicts_the_purchase_not_a_launch(matcher: ClaimM
     matched(matcher, text, "contradicted", "his country had bought Iskander")
 
 
+def test_a_reopening_updates_the_closure(matcher: ClaimMatcher) -> None:
+    result = matched(matcher, "The US Embassy in Minsk has reopened.", "updated", "shuttered its embassy in Minsk")
+    assert result.evidence["status"][1].startswith("reopened")
+
+
 def test_a_vote_decides_what_was_proposed(matcher: ClaimMatcher) -> None:
     text = "Ukraine's parliament voted to lay mines along the border with Belarus."
     result = matched(matcher, text, "updated", "lawmakers have proposed to establish mine fields")
