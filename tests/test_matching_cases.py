@@ -351,6 +351,15 @@ def test_a_denied_purchase_contradicts_the_purchase_not_a_launch(matcher: ClaimM
     matched(matcher, text, "contradicted", "his country had bought Iskander")
 
 
+def test_what_did_not_hold_then_and_holds_now_updates_the_claim(matcher: ClaimMatcher) -> None:
+    """ "To this day ... have not formed" against "have now formed": the state moved on. Without "now" the
+    two disagree on the same state, and a forecast that came out otherwise is contradicted either way."""
+    claim = "to this day the two allied countries have not formed a joint military command"
+    now = matched(matcher, "Russia and Belarus have now formed a joint military command.", "updated", claim)
+    assert now.evidence["status"] == ["not formed", "have now formed"]
+    matched(matcher, "Russia and Belarus have formed a joint military command.", "contradicted", claim)
+
+
 def test_a_reopening_updates_the_closure(matcher: ClaimMatcher) -> None:
     result = matched(matcher, "The US Embassy in Minsk has reopened.", "updated", "shuttered its embassy in Minsk")
     assert result.evidence["status"][1].startswith("reopened")

@@ -136,6 +136,7 @@ class Lexicon:
     anew: PhraseSet  # something happening again or for the first time
     saying: frozenset[str]  # folded words of saying: "said again" is a statement made again, not an event
     later: PhraseSet  # the claim tells a later state than before
+    now_cues: PhraseSet  # the claim tells what holds now ("has now formed"), against what held before
     # Every cue by which a claim takes a stance on a proposition (negation, negative words, refutation,
     # hedges, open questions), in one set: `BaselineIndex.novelty` leaves their words out.
     stance: PhraseSet
@@ -336,6 +337,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         anew=cue_set("status", "anew"),
         saying=frozenset(fold_text(word) for word in _strings(data, "status", "saying", origin)),
         later=cue_set("status", "later"),
+        now_cues=cue_set("status", "now"),
         stance=PhraseSet.build(
             ((text, fold_text(text)) for section, key in _STANCE_CUES for text in _strings(data, section, key, origin)),
             stemmed=False,

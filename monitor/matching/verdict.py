@@ -448,6 +448,16 @@ def _events_anew(lexicon: Lexicon, analysis: ClaimAnalysis) -> list[Cue]:
     ]
 
 
+def _state_now(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Cue | None:
+    """The cue by which a new claim asserting what the baseline claim negated tells that it holds now
+    ("have now formed", `[status] now`, or a later state, `[status] later`), where the baseline claim
+    negated a state of its time, not a forecast ("unlikely to join", "will not deploy": a forecast that
+    came out otherwise is contradicted)."""
+    if speaks_of_plans(lexicon, base) or _find(lexicon.negative_words, base):
+        return None
+    return next(iter(_find(lexicon.later, new) + _find(lexicon.now_cues, new)), None)
+
+
 def _first(cues: Sequence[Cue], negated: set[int]) -> Cue | None:
     return next((cue for cue in cues if cue.start not in negated), None)
 
@@ -529,6 +539,13 @@ def decide(
         # "until recently ..., almost all were withdrawn" against "forces are increasing": the state moved on.
         evidence["status"] = list(antonym)
         evidence["rule"] = f"the new claim reports a later state ({later.text!r})"
+        return "updated", evidence
+    now = _state_now(lexicon, new, base_clause) if flips and base_negative and antonym is None else None
+    if now is not None:
+        # "to this day ... have not formed a joint military command" against "have now formed one": what
+        # did not hold then holds now, which moves the state on rather than denying it.
+        evidence["status"] = [_with_next_word(base_clause, base_polarity.first()), _with_next_word(new, now)]
+        evidence["rule"] = f"the new claim reports a later state ({now.text!r})"
         return "updated", evidence
     if flips:
         if new_negative != base_negative:
