@@ -360,6 +360,27 @@ def test_what_did_not_hold_then_and_holds_now_updates_the_claim(matcher: ClaimMa
     matched(matcher, "Russia and Belarus have formed a joint military command.", "contradicted", claim)
 
 
+@pytest.mark.parametrize(
+    ("text", "verdict", "claim"),
+    [
+        (
+            "Lukashenko has lost his autonomy from the Kremlin.",
+            "contradicted",
+            "preserved a significant level of autonomy",
+        ),
+        (
+            "The US Embassy in Moscow has told American citizens that it is safe to stay in Russia.",
+            "contradicted",
+            "urged American citizens to leave Russia",
+        ),
+        ("Kyiv has completed the fortification of its border with Belarus.", "updated", "started tightening up"),
+    ],
+)
+def test_opposite_states_and_a_later_stage(matcher: ClaimMatcher, text: str, verdict: str, claim: str) -> None:
+    """Lost against preserved, stay against leave: opposites; completed after started: a later stage."""
+    matched(matcher, text, verdict, claim)
+
+
 def test_a_reopening_updates_the_closure(matcher: ClaimMatcher) -> None:
     result = matched(matcher, "The US Embassy in Minsk has reopened.", "updated", "shuttered its embassy in Minsk")
     assert result.evidence["status"][1].startswith("reopened")

@@ -202,6 +202,7 @@ def test_irregular_past_forms_stem_as_their_verb() -> None:
     assert stem("flew") == stem("fly") and stem("began") == stem("begin") and stem("held") == stem("hold")
     assert stem("left") == "left"  # a direction and a side in politics as often as the verb
     assert stem("fell") == stem("fall") and stem("shrank") == stem("shrunk") == stem("shrink")
+    assert stem("lost") == stem("lose")
 
 
 def test_a_direction_is_not_the_word_directly() -> None:

@@ -138,6 +138,7 @@ _IRREGULAR_PAST = {
     "chose": "choose",
     "chosen": "choose",
     "kept": "keep",
+    "lost": "lose",
     "sought": "seek",
     "spoke": "speak",
     "spoken": "speak",
