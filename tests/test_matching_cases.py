@@ -381,6 +381,16 @@ def test_opposite_states_and_a_later_stage(matcher: ClaimMatcher, text: str, ver
     matched(matcher, text, verdict, claim)
 
 
+def test_a_plan_dropped_contradicts_the_proposal(matcher: ClaimMatcher) -> None:
+    result = matched(
+        matcher,
+        "Ukraine has dropped plans to mine its border with Belarus.",
+        "contradicted",
+        "proposed to establish mine fields",
+    )
+    assert result.evidence["negated"] == "dropped plans to"
+
+
 def test_a_reopening_updates_the_closure(matcher: ClaimMatcher) -> None:
     result = matched(matcher, "The US Embassy in Minsk has reopened.", "updated", "shuttered its embassy in Minsk")
     assert result.evidence["status"][1].startswith("reopened")
