@@ -434,6 +434,9 @@ def _events_anew(lexicon: Lexicon, analysis: ClaimAnalysis) -> list[Cue]:
     tells that a statement was made again, which repeats it) and those shortly after a cue of what is
     planned or possible or a word of warning: "Russia could attack Kyiv again", "warned of a renewed
     offensive" foresee or fear it, which repeats a claim that foresees it too."""
+    cues = _find(lexicon.anew, analysis)
+    if not cues:
+        return []  # most claims: the cues of plans and warnings are not looked for
     words = analysis.words
     foreseen = [cue.end for cue in _find(lexicon.planned, analysis)] + [
         start + 1
@@ -442,7 +445,7 @@ def _events_anew(lexicon: Lexicon, analysis: ClaimAnalysis) -> list[Cue]:
     ]
     return [
         cue
-        for cue in _find(lexicon.anew, analysis)
+        for cue in cues
         if not {words[i] for i in (cue.start - 1, cue.end) if 0 <= i < len(words)} & lexicon.saying
         and not any(0 <= cue.start - end <= _FORESEEN_REACH for end in foreseen)
     ]
