@@ -205,6 +205,13 @@ def test_irregular_past_forms_stem_as_their_verb() -> None:
     assert stem("lost") == stem("lose")
 
 
+def test_every_word_up_is_the_opposite_of_every_word_down() -> None:
+    antonyms = default_lexicon().antonyms
+    ups, downs = ["increase", "rise", "grow", "expand"], ["decrease", "reduce", "fall", "shrink"]
+    for up in ups:
+        assert {terms(down)[0] for down in downs} <= antonyms[terms(up)[0]]
+
+
 def test_a_direction_is_not_the_word_directly() -> None:
     """ "In the direction of Kyiv" places an assault; it shares nothing with "involved directly"."""
     assert not set(terms("The assault may start in the direction of Kyiv.")) & set(terms("It is directly involved."))

@@ -301,7 +301,13 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
 
     opposites: dict[str, set[str]] = {}
     antonym_entries: list[tuple[str, str]] = []
-    for left, right in _pairs(data, "antonyms", "pairs", origin):
+    # Every word of one direction stands against every word of the other ([antonyms] up, down).
+    directed = [
+        (up, down)
+        for up in _strings(data, "antonyms", "up", origin)
+        for down in _strings(data, "antonyms", "down", origin)
+    ]
+    for left, right in _pairs(data, "antonyms", "pairs", origin) + directed:
         left_key, right_key = canonical(left), canonical(right)
         opposites.setdefault(left_key, set()).add(right_key)
         opposites.setdefault(right_key, set()).add(left_key)
