@@ -458,7 +458,7 @@ def _state_now(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Cue
     came out otherwise is contradicted)."""
     if speaks_of_plans(lexicon, base) or _find(lexicon.negative_words, base):
         return None
-    return next(iter(_find(lexicon.later, new) + _find(lexicon.now_cues, new)), None)
+    return time_moved_on(lexicon, new) or next(iter(_find(lexicon.now_cues, new)), None)
 
 
 def _first(cues: Sequence[Cue], negated: set[int]) -> Cue | None:
