@@ -211,16 +211,28 @@ def _restriction(analysis: ClaimAnalysis, figure: Figure, lexicon: Lexicon) -> f
     return frozenset(term for term, start in zip(analysis.terms, analysis.term_starts, strict=True) if start in reach)
 
 
+@lru_cache(maxsize=4096)  # as `_counted`: a claim is set against each of its best candidates
+def _precise_counts(
+    analysis: ClaimAnalysis, lexicon: Lexicon
+) -> tuple[tuple[tuple[Figure, frozenset[str], frozenset[str]], frozenset[str] | None], ...]:
+    """The claim's precise counts (`_counted`, `_precise`), each with what restricts it to a share."""
+    return tuple(
+        (count, _restriction(analysis, count[0], lexicon))
+        for count in _counted(analysis, lexicon)
+        if _precise(analysis, count[0])
+    )
+
+
 def same_count(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> bool:
     """Whether both claims give a precise figure of the same thing, of one nation or of none named ("10.5
     thousand military personnel" and "9,000 troops in Belarus"): the proposition an updated figure speaks
     to, however few other words the two share. A figure of a share is the same count only as a figure of
     the same share ("45,000 troops that could take part in an invasion" and "12,000-15,000 troops that
     could take part in a possible invasion"): an army's size is not the share that could invade."""
-    new_counts = [(c, _restriction(new, c[0], lexicon)) for c in _counted(new, lexicon) if _precise(new, c[0])]
+    new_counts = _precise_counts(new, lexicon)
     if not new_counts:
         return False
-    base_counts = [(c, _restriction(base, c[0], lexicon)) for c in _counted(base, lexicon) if _precise(base, c[0])]
+    base_counts = _precise_counts(base, lexicon)
     return any(
         a[1] & b[1]
         and (not a[2] or not b[2] or a[2] & b[2])
