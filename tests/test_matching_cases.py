@@ -406,3 +406,15 @@ def test_a_new_troop_figure_updates_the_claim_that_gave_the_old_one(matcher: Cla
     """Every other word the two share is the beat's own: the figure of the same thing is what they share."""
     result = matched(matcher, "Russia now has around 12,000 troops in Belarus.", "updated", "With only 9,000 troops")
     assert result.evidence["changed"] == [["9,000", "around 12,000"]]
+
+
+def test_building_a_power_plant_is_not_seizing_one(matcher: ClaimMatcher) -> None:
+    """A construction is another event than a seizure, however alike the words ("nuclear power plant")."""
+    result = check(matcher, "Lukashenko said Belarus would build a new nuclear power plant with Russian help.")
+    assert result.verdict == "none", result.baseline
+
+
+def test_a_withdrawal_from_what_was_seized_updates_the_seizure(matcher: ClaimMatcher) -> None:
+    text = "Russian troops withdrew from the Chernobyl nuclear power plant."
+    result = matched(matcher, text, "updated", "seized control of the Chernobyl nuclear power plant")
+    assert result.evidence["status"] == ["seized", "withdrew"]

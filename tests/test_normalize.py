@@ -221,3 +221,10 @@ def test_a_phrase_set_finds_phrases_longest_first_and_prefixes_where_no_phrase_s
     phrases = PhraseSet.build([("take part", "involv"), ("take", "take"), ("беларус*", "belarus"), ("во*", "x")])
     stems = ["they", "take", "part", "беларуси", "take", "бел", "во", "войско"]
     assert list(phrases.find(stems, stems)) == [(1, 3, "involv"), (3, 4, "belarus"), (4, 5, "take")]
+
+
+def test_a_building_is_no_construction_and_a_build_up_is_an_increase() -> None:
+    """ "Residential buildings" name no event; "Belarus built" does; a build-up of troops is an increase."""
+    assert "construct" not in terms("They blew up residential buildings in Mozyr.")
+    assert terms("Belarus built a plant and is building a base.").count("construct") == 2
+    assert terms("Russia continues the build-up of troops.") == terms("Russia continues the increase of troops.")

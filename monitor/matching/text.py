@@ -163,8 +163,14 @@ _IRREGULAR_PAST = {
 
 
 # Words whose Snowball stem is that of an unrelated word: kept whole, so that they match only themselves
-# ("in the direction of Kyiv" places an assault; "directly involved" says how Belarus takes part).
-_KEPT_WHOLE = {"direction": "direction", "directions": "direction"}
+# ("in the direction of Kyiv" places an assault; "directly involved" says how Belarus takes part; a
+# residential building is no construction).
+_KEPT_WHOLE = {
+    "direction": "direction",
+    "directions": "direction",
+    "building": "building",
+    "buildings": "building",
+}
 
 
 @lru_cache(maxsize=262_144)
