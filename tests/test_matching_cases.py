@@ -167,8 +167,11 @@ def test_two_negations_of_one_thing_agree(matcher: ClaimMatcher) -> None:
 
 
 def test_without_saying_is_no_denial(matcher: ClaimMatcher) -> None:
+    """The sentence asserts a deployment: it contradicts the promise not to deploy (the promise's "not"
+    flips it), and its "without saying" denies nothing."""
     result = check(matcher, "Lukashenko said Belarus would deploy troops, without saying how many soldiers would go.")
-    assert result.verdict != "contradicted"
+    assert result.evidence.get("negated_in") != "new", result.evidence
+    assert result.verdict == "repeated" or result.evidence.get("negated_in") == "baseline", result.evidence
 
 
 def test_a_purchase_put_into_service_is_an_update(matcher: ClaimMatcher) -> None:
@@ -290,9 +293,10 @@ def test_a_status_move_is_read_in_the_claim_when_the_matched_clause_has_no_verb(
 def test_not_this_but_that_denies_only_this(matcher: ClaimMatcher) -> None:
     """ "Not in Donbas, but from Belarus" asserts an attack from Belarus; "not from Belarus, but from
     Crimea" denies it."""
-    assert check(
-        matcher, "The offensive may start not in Donbas, but in the direction of Kyiv, from Belarus."
-    ).verdict != ("contradicted")
+    asserted = check(matcher, "The offensive may start not in Donbas, but in the direction of Kyiv, from Belarus.")
+    # Its "not" denies nothing the baseline claims; a claim doubting the offensive it foresees may still
+    # be contradicted by it (the doubt's own negation).
+    assert asserted.evidence.get("negated_in") != "new", asserted.evidence
     assert check(matcher, "Russia may strike not from Belarus, but from Crimea.").verdict == "contradicted"
 
 
@@ -339,9 +343,12 @@ def test_a_statement_made_again_repeats_the_claim(matcher: ClaimMatcher) -> None
     ],
 )
 def test_an_event_foreseen_again_repeats_the_claim_that_foresees_it(matcher: ClaimMatcher, text: str) -> None:
-    """ "Could attack again", "warned of a renewed offensive": a fear or a forecast of it, no event anew."""
+    """ "Could attack again", "warned of a renewed offensive": a fear or a forecast of it, no event anew. It
+    repeats the claims foreseeing it, or contradicts one doubting it ("no indications that Russia is
+    preparing to attack"), by that claim's negation."""
     result = check(matcher, text)
-    assert result.verdict == "repeated", result.evidence
+    assert result.verdict in ("repeated", "contradicted"), result.evidence
+    assert result.verdict == "repeated" or result.evidence["negated_in"] == "baseline", result.evidence
     assert "status" not in result.evidence
 
 
@@ -418,3 +425,31 @@ def test_a_withdrawal_from_what_was_seized_updates_the_seizure(matcher: ClaimMat
     text = "Russian troops withdrew from the Chernobyl nuclear power plant."
     result = matched(matcher, text, "updated", "seized control of the Chernobyl nuclear power plant")
     assert result.evidence["status"] == ["seized", "withdrew"]
+
+
+@pytest.mark.parametrize(
+    ("text", "claim", "negated"),
+    [
+        ("Belarus could be drawn into the war if Russia loses ground.", "is unlikely to join", "unlikely"),
+        (
+            "Russia plans to deploy more troops to Belarus next year.",
+            "no evidence that the Kremlin aims to deploy troops",
+            "no evidence",
+        ),
+    ],
+)
+def test_a_forecast_is_set_against_the_claim_doubting_it(
+    matcher: ClaimMatcher, text: str, claim: str, negated: str
+) -> None:
+    """What one claim foresees, another doubts: the doubt is what the forecast speaks to, and contradicts."""
+    result = matched(matcher, text, "contradicted", claim)
+    assert result.evidence["negated"] == negated
+
+
+def test_a_forecast_is_not_set_against_a_doubt_that_is_no_likely_match(matcher: ClaimMatcher) -> None:
+    """ "No indications that Russia is preparing to attack Ukraine from Belarus" doubts an offensive, but
+    is no likely match for this warning: it matches the claim it repeats, as before."""
+    result = matched(
+        matcher, "Officials warned of a renewed offensive from the north.", "repeated", "continue to attack Kyiv"
+    )
+    assert all("no indications" not in candidate.ref.text for candidate in result.candidates[:1])

@@ -78,6 +78,7 @@ class ScoredCandidate:
     multilingual: float | None  # e5 cosine, or None without
     english: float | None  # MiniLM cosine, or None without (or for a claim not in English)
     static: float | None  # static-vector cosine, or None without
+    lifted: float = 0.0  # points it gained for doubting what the claim foresees (`matcher.DOUBT_BONUS`)
 
     @property
     def dense(self) -> float | None:
