@@ -453,3 +453,18 @@ def test_a_forecast_is_not_set_against_a_doubt_that_is_no_likely_match(matcher: 
         matcher, "Officials warned of a renewed offensive from the north.", "repeated", "continue to attack Kyiv"
     )
     assert all("no indications" not in candidate.ref.text for candidate in result.candidates[:1])
+
+
+def test_a_rejected_bill_contradicts_the_proposal_not_the_border(matcher: ClaimMatcher) -> None:
+    """What is denied is the act (mining), not the place: the claim about the border's defence does not
+    gain for asserting a border."""
+    text = "Ukraine's parliament rejected a bill to mine the border with Belarus."
+    result = matched(matcher, text, "contradicted", "proposed to establish mine fields")
+    assert result.evidence["negated"] == "rejected a bill to"
+
+
+def test_a_denial_made_again_repeats_the_claim(matcher: ClaimMatcher) -> None:
+    """ "Again denied" is a statement made again, like "said again": no event anew."""
+    result = check(matcher, "Lukashenko again denied that Belarusian soldiers are fighting in Ukraine.")
+    assert result.verdict != "updated", result.evidence
+    assert "status" not in result.evidence

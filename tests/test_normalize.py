@@ -228,3 +228,9 @@ def test_a_building_is_no_construction_and_a_build_up_is_an_increase() -> None:
     assert "construct" not in terms("They blew up residential buildings in Mozyr.")
     assert terms("Belarus built a plant and is building a base.").count("construct") == 2
     assert terms("Russia continues the build-up of troops.") == terms("Russia continues the increase of troops.")
+
+
+def test_troops_pulled_out_or_back_are_withdrawn() -> None:
+    withdrawn = terms("Russia has withdrawn its troops.")[1]
+    for text in ("Russia has pulled its troops out.", "Russia pulled back its troops.", "Russia is pulling out."):
+        assert withdrawn in terms(text), text

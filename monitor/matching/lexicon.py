@@ -161,8 +161,8 @@ class Lexicon:
     event_keys: frozenset[str] = frozenset()
     distinct_events: frozenset[str] = frozenset()
     event_families: tuple[frozenset[str], ...] = ()  # events of one family are other events than another's
-    # What a forecast foresees and a doubt doubts: the event kinds and `[events] foreseeable`.
-    foreseeable_keys: frozenset[str] = frozenset()
+    # What someone does, not a thing or a place: the event kinds and `[events] acts` (join, mine...).
+    act_keys: frozenset[str] = frozenset()
     # Keys and stems every article on this beat shares (Belarus, Russia, war, troops...): no evidence
     # that two claims say the same thing by themselves (see `BaselineIndex.beat_terms`).
     beat_keys: frozenset[str] = frozenset()
@@ -365,8 +365,8 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         event_keys=frozenset(canonical(word) for word in _strings(data, "events", "kinds", origin)),
         distinct_events=frozenset(canonical(word) for word in _strings(data, "events", "distinct", origin)),
         event_families=_families(data, "events", "families", origin, canonical),
-        foreseeable_keys=frozenset(
-            canonical(word) for key in ("kinds", "foreseeable") for word in _strings(data, "events", key, origin)
+        act_keys=frozenset(
+            canonical(word) for key in ("kinds", "acts") for word in _strings(data, "events", key, origin)
         ),
         beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
         country_keys=frozenset(canonical(word) for word in _strings(data, "beat", "countries", origin)),

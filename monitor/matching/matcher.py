@@ -135,7 +135,7 @@ COUNT_AGREEMENT_BONUS = 2.0
 # joining the fighting ... in the coming months", "Russia could launch a new major offensive") speaks to the
 # claim doubting it ("Belarus is unlikely to join", "neither Russia nor Belarus have capacity for any
 # large-scale offensives"), which it contradicts, as much as to a claim foreseeing it too: a candidate
-# doubting one of the events the claim foresees (`[events] foreseeable`) gains this many points. Doubts word
+# doubting one of the events the claim foresees (`[events] acts`) gains this many points. Doubts word
 # the event otherwise than forecasts and rank far down (8th to 42nd on dev), so the bonus goes to the best
 # DOUBT_REACH candidates before the best few are examined; a doubt that is no likely match itself goes back
 # to its own place (`_likely_doubts_first`). Measured on dev (top-1 / contradicted F1 / macro-F1; detection
@@ -399,7 +399,7 @@ class ClaimMatcher:
         return ranked if limit is None else ranked[:limit]
 
     def _foreseen(self, analysis: ClaimAnalysis) -> frozenset[str]:
-        """The events an English claim foresees (`[events] foreseeable`: attack, join...) where it tells
+        """The events an English claim foresees (`[events] acts`: attack, join...) where it tells
         what is planned, possible or feared ("could launch", "in the coming months", "warned"); nothing for a
         claim that denies anything ("may strike not from Belarus, but from Crimea" is set against the claim
         that Belarus's territory is used, not against a doubt), nor for a Russian, Ukrainian or Belarusian
@@ -407,7 +407,7 @@ class ClaimMatcher:
         from monitor.matching.verdict import denied_positions, speaks_of_plans
 
         lexicon = self.index.lexicon
-        events = analysis.term_set & lexicon.foreseeable_keys
+        events = analysis.term_set & lexicon.act_keys
         if not events or is_cyrillic(analysis.text):
             return frozenset()
         if not (analysis.term_set & lexicon.attitude_keys or speaks_of_plans(lexicon, analysis)):
@@ -495,7 +495,7 @@ class ClaimMatcher:
         return {
             term
             for term, start in zip(analysis.terms, analysis.term_starts, strict=True)
-            if start in positions and term in lexicon.concept_keys and term not in lexicon.beat_keys
+            if start in positions and term in lexicon.act_keys and term not in lexicon.beat_keys
         }
 
     def _denied_facts(self, analysis: ClaimAnalysis, *, cyrillic: bool) -> set[str]:
