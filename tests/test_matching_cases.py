@@ -468,3 +468,20 @@ def test_a_denial_made_again_repeats_the_claim(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Lukashenko again denied that Belarusian soldiers are fighting in Ukraine.")
     assert result.verdict != "updated", result.evidence
     assert "status" not in result.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "claim"),
+    [
+        ("Lukashenko insisted that Belarus is not a party to the conflict.", "Belarus is actively participating"),
+        (
+            "Belarusian troops have not crossed into Ukraine, the Ukrainian border service said.",
+            "Belarusian troops have reportedly entered Ukraine",
+        ),
+    ],
+)
+def test_not_a_party_and_not_crossed_into_deny_taking_part_and_entering(
+    matcher: ClaimMatcher, text: str, claim: str
+) -> None:
+    """ "A party to the conflict" takes part in it; to cross into a country is to enter it."""
+    matched(matcher, text, "contradicted", claim)
