@@ -485,3 +485,11 @@ def test_not_a_party_and_not_crossed_into_deny_taking_part_and_entering(
 ) -> None:
     """ "A party to the conflict" takes part in it; to cross into a country is to enter it."""
     matched(matcher, text, "contradicted", claim)
+
+
+def test_a_border_shared_with_the_countries_names_raises_no_alert(matcher: ClaimMatcher) -> None:
+    """The border is a place every article on this beat names, not what a claim claims of it: Polish troops
+    massed there are not Kyiv's defence of it."""
+    result = check(matcher, "Minsk said Polish troops massed on the border threaten Belarus.")
+    assert result.verdict == "none", result.baseline
+    assert "only words every article on this beat uses" in result.evidence["reason"]

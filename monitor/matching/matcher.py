@@ -294,7 +294,7 @@ class ClaimMatcher:
         # it: a lexicon concept the baseline uses often (take part / join) still says what a claim claims,
         # but not one that says only how a claim is regarded (warned, fears: `[beat] attitudes`).
         lexicon = index.lexicon
-        self.topic_terms = index.beat_terms - (lexicon.concept_keys - lexicon.beat_keys) | lexicon.attitude_keys
+        self.topic_terms = index.beat_terms - (lexicon.act_keys - lexicon.beat_keys) | lexicon.attitude_keys
 
     # --- candidates and ranking -------------------------------------------------------------------
 
