@@ -134,3 +134,15 @@ def test_precise_figures_of_the_same_thing_are_the_same_count() -> None:
     assert same("The Belarusian army has around 45,000 troops that could take part in an invasion.", share)
     assert not same("Belarus has 48,000 troops in all.", share)
     assert not same("Minsk has 20,000 troops that guard the border.", share)
+
+
+def test_a_strike_on_another_country_is_another_proposition() -> None:
+    """An attack on Belarus is not one on Ukraine, nor one from Belarus; an attack on Kyiv is one on Ukraine."""
+    lexicon = default_lexicon()
+    new = analyze_claim("Lukashenko said the West was preparing to attack Belarus.", lexicon)
+    base = analyze_claim("Russia is preparing to attack Ukraine.", lexicon)
+    (conflict,) = conflicts(lexicon, new, base)
+    assert conflict.describe() == "tells of attack belarus, the baseline claim of attack ukraine"
+    assert "target" in kinds("NATO plans an attack on Belarus.", "Russia may attack its territory from Belarus.")
+    assert "target" not in kinds("Russian forces attacked Kyiv again.", "the attacks on Ukraine continue")
+    assert "target" not in kinds("Russia attacked Ukraine from Belarus.", "Russia launched an attack from Belarus.")

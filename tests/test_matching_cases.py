@@ -493,3 +493,10 @@ def test_a_border_shared_with_the_countries_names_raises_no_alert(matcher: Claim
     result = check(matcher, "Minsk said Polish troops massed on the border threaten Belarus.")
     assert result.verdict == "none", result.baseline
     assert "only words every article on this beat uses" in result.evidence["reason"]
+
+
+def test_a_strike_on_belarus_is_not_set_against_one_from_belarus(matcher: ClaimMatcher) -> None:
+    """ "The West was preparing to attack Belarus" doubts nothing the claim that there are no indications
+    of an attack from Belarus says: it is not contradicted by it."""
+    result = check(matcher, "Lukashenko said the West was preparing to attack Belarus from Poland.")
+    assert result.baseline is None or "no indications" not in result.baseline.text, result.baseline

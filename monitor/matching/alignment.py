@@ -20,7 +20,10 @@ analyst sets them apart by their parts. `conflicts` finds where the parts disagr
 - `forces`: each speaks of troops or an army named by their nation, and of no nation in common ("Belarusian
   troops had entered Ukraine" / "Russian troops ... have entered Ukrainian territory from Belarus"); troops
   placed in Belarus or Ukraine with no nation named are Russia's ("the accumulation of troops in Belarus"
-  / "Belarusian soldiers have joined the Ukrainian Army").
+  / "Belarusian soldiers have joined the Ukrainian Army");
+- `target`: each tells of a strike on a named country and the countries differ, or one of a strike on the
+  country the other's comes from ("the West was preparing to attack Belarus" / "Russia is preparing to
+  attack its territory from Belarus").
 Each conflict carries the words on both sides, for the evidence. The matcher lowers a candidate's rank and
 its probability for each (`relevance`); it does not forbid the match outright, since a sentence can carry
 a second proposition the parts do not show.
@@ -45,7 +48,7 @@ NATIONS = frozenset({"russia", "belarus", "ukrain"})
 class Conflict:
     """One part on which the two claims disagree, with the words of each side."""
 
-    kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces"
+    kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces", "target"
     new: str
     base: str
 
@@ -63,6 +66,8 @@ class Conflict:
             return f"tells of {self.new}, the baseline claim of {self.base}"
         if self.kind == "forces":
             return f"is about {self.new}, the baseline claim about {self.base}"
+        if self.kind == "target":
+            return f"tells of {self.new}, the baseline claim of {self.base}"
         return f"counts {self.new}, the baseline claim counts {self.base}"
 
 
@@ -356,6 +361,74 @@ def _family_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) 
     return None
 
 
+# Words that may stand between a strike and the country struck ("an attack on Ukraine", "the invasion of
+# Ukraine"); "from" names where it comes from ("to attack its territory from Belarus"), within a few words.
+_TARGET_LINKS = frozenset({"on", "of", "against", "into", "at", "the", "its", "a"})
+_TARGET_REACH = 3
+_SOURCE_REACH = 6
+# Places a strike can be aimed at or come from, besides the beat's countries and capitals (a capital
+# stands for its country: an attack on Kyiv is one on Ukraine).
+_OTHER_PLACES = frozenset({"polish"})
+
+
+@dataclass(frozen=True)
+class _Strikes:
+    targets: Mapping[str, str]  # country -> the words ("attack Belarus")
+    sources: Mapping[str, str]  # country -> the words ("attack its territory from Belarus")
+
+
+@lru_cache(maxsize=4096)  # as `_forces_nations`
+def _strikes(analysis: ClaimAnalysis, lexicon: Lexicon) -> _Strikes:  # cached: never changed
+    """The countries a claim tells of a strike on (the strike family of `[events] families`: attacked,
+    invaded, seized) and from, each with its words: the country right after the strike, a link word or two
+    between ("attack Belarus", "the invasion of Ukraine", "attacks on Kyiv"), and one after "from" a few
+    words on ("attack its territory from Belarus")."""
+    strikes = next((family for family in lexicon.event_families if stem("attack") in family), frozenset())
+    places = lexicon.country_keys | _OTHER_PLACES
+    terms, starts, surfaces, words = analysis.terms, analysis.term_starts, analysis.surfaces, analysis.words
+    at = {start: i for i, start in enumerate(starts)}
+
+    def place_at(position: int) -> str | None:
+        place = terms[at[position]] if position in at else None
+        return lexicon.stands_for.get(place, place) if place in places else None
+
+    targets: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for i, term in enumerate(terms):
+        if term not in strikes:
+            continue
+        after = starts[i] + len(surfaces[i].split())
+        position = after
+        while position < len(words) and words[position] in _TARGET_LINKS and position - after < _TARGET_REACH:
+            position += 1
+        target = place_at(position)
+        if target is not None:
+            targets.setdefault(target, " ".join(words[starts[i] : position + 1]))
+        for position in range(after, min(len(words) - 1, after + _SOURCE_REACH)):
+            if words[position] == "from":
+                source = place_at(position + 1)
+                if source is not None:
+                    sources.setdefault(source, " ".join(words[starts[i] : position + 2]))
+                break
+    return _Strikes(targets, sources)
+
+
+def _target_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    """Each claim tells of a strike on another country, or one claim of a strike on the country the other's
+    strike comes from ("attack Belarus" / "attack its territory from Belarus")."""
+    new_strikes, base_strikes = _strikes(new, lexicon), _strikes(base, lexicon)
+    new_targets, base_targets = new_strikes.targets, base_strikes.targets
+    if new_targets and base_targets and not new_targets.keys() & base_targets.keys():
+        return Conflict("target", ", ".join(new_targets.values()), ", ".join(base_targets.values()))
+    for country, words in new_targets.items():
+        if country in base_strikes.sources and country not in base_targets:
+            return Conflict("target", words, base_strikes.sources[country])
+    for country, words in base_targets.items():
+        if country in new_strikes.sources and country not in new_targets:
+            return Conflict("target", new_strikes.sources[country], words)
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _events(analysis: ClaimAnalysis, lexicon: Lexicon) -> frozenset[str]:
     return frozenset(analysis.terms) & lexicon.event_keys
@@ -382,6 +455,9 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
     event = _event_conflict(lexicon, new, base) or _family_conflict(lexicon, new, base)
     if event is not None:
         found.append(event)
+    target = _target_conflict(lexicon, new, base)
+    if target is not None:
+        found.append(target)
     counted = _count_conflict(lexicon, new, base)
     if counted is not None:
         found.append(counted)
