@@ -383,7 +383,7 @@ def _strikes(analysis: ClaimAnalysis, lexicon: Lexicon) -> _Strikes:  # cached: 
     invaded, seized) and from, each with its words: the country right after the strike, a link word or two
     between ("attack Belarus", "the invasion of Ukraine", "attacks on Kyiv"), and one after "from" a few
     words on ("attack its territory from Belarus")."""
-    strikes = next((family for family in lexicon.event_families if stem("attack") in family), frozenset())
+    strikes = _strike_family(lexicon)
     places = lexicon.country_keys | _OTHER_PLACES
     terms, starts, surfaces, words = analysis.terms, analysis.term_starts, analysis.surfaces, analysis.words
     at = {start: i for i, start in enumerate(starts)}
@@ -413,9 +413,18 @@ def _strikes(analysis: ClaimAnalysis, lexicon: Lexicon) -> _Strikes:  # cached: 
     return _Strikes(targets, sources)
 
 
+@lru_cache(maxsize=8)  # one per lexicon
+def _strike_family(lexicon: Lexicon) -> frozenset[str]:
+    """The family of `[events] families` that strikes are of (attack, invasion, capture, launch)."""
+    return next((family for family in lexicon.event_families if stem("attack") in family), frozenset())
+
+
 def _target_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
     """Each claim tells of a strike on another country, or one claim of a strike on the country the other's
     strike comes from ("attack Belarus" / "attack its territory from Belarus")."""
+    strikes = _strike_family(lexicon)
+    if not (new.term_set & strikes and base.term_set & strikes):
+        return None  # most pairs: one of them tells of no strike
     new_strikes, base_strikes = _strikes(new, lexicon), _strikes(base, lexicon)
     new_targets, base_targets = new_strikes.targets, base_strikes.targets
     if new_targets and base_targets and not new_targets.keys() & base_targets.keys():

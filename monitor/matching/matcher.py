@@ -51,7 +51,7 @@ from monitor.matching.scoring import (
     rank,
     unknown_weight,
 )
-from monitor.matching.text import designation_words, is_cyrillic
+from monitor.matching.text import designation_words, fold_text, is_cyrillic, word_tokens
 from monitor.matching.verdict import decide, rarest_first, shared_terms
 
 # Thresholds of the legacy detection score (`detection_score`), used only where no relevance model is
@@ -417,11 +417,7 @@ class ClaimMatcher:
     def _doubts(self, doc: int, foreseen: frozenset[str]) -> bool:
         """Whether a baseline claim doubts or denies one of the events a claim foresees ("is unlikely to
         join", "no indications that Russia is preparing to attack")."""
-        from monitor.matching.verdict import polarity
-
-        base = self.index.analysis(doc)
-        found = foreseen & base.term_set
-        return bool(found) and polarity(self.index.lexicon, base, found).negative
+        return bool(foreseen & _doubted_acts(self.index.refs[doc].text, self.index.lexicon))
 
     def examine(self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate]) -> list[Examined]:
         """The best candidates checked part by part (conflicting ones moved down the ranking), each with
@@ -862,6 +858,20 @@ class ClaimMatcher:
         if best.conflicts:
             evidence["conflicts"] = [conflict.describe() for conflict in best.conflicts]
         return MatchResult(text, verdict, score, self.index.refs[best.candidate.doc], evidence, candidates[:top_k])
+
+
+@lru_cache(maxsize=65_536)  # per baseline claim: a claim's doubts are read once, not for each forecast
+def _doubted_acts(text: str, lexicon: Lexicon) -> frozenset[str]:
+    """The acts (`[events] acts`) a baseline claim doubts or denies ("is unlikely to join": join). Most
+    claims have no stance cue at all: their words are looked up first, and only a claim with one is
+    analysed (with a large baseline the analysis, not the lookup, is the cost)."""
+    from monitor.matching.verdict import polarity
+
+    if next(iter(lexicon.stance.find(word_tokens(fold_text(text)))), None) is None:
+        return frozenset()
+    base = analyze_claim(text, lexicon)
+    acts = base.term_set & lexicon.act_keys
+    return frozenset(act for act in acts if polarity(lexicon, base, frozenset({act})).negative)
 
 
 def _likely_doubts_first(items: list[Examined], model: RelevanceModel, threshold: float) -> list[Examined]:
