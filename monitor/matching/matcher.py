@@ -860,7 +860,7 @@ class ClaimMatcher:
         return MatchResult(text, verdict, score, self.index.refs[best.candidate.doc], evidence, candidates[:top_k])
 
 
-@lru_cache(maxsize=65_536)  # per baseline claim: a claim's doubts are read once, not for each forecast
+@lru_cache(maxsize=16_384)  # per baseline claim: its doubts are read once, not for each forecast
 def _doubted_acts(text: str, lexicon: Lexicon) -> frozenset[str]:
     """The acts (`[events] acts`) a baseline claim doubts or denies ("is unlikely to join": join). Most
     claims have no stance cue at all: their words are looked up first, and only a claim with one is
