@@ -62,12 +62,10 @@ class Conflict:
             return f"is about {self.new}, whom the baseline claim does not name"
         if self.kind == "event":
             return f"reports that something was {self.new}, which the baseline claim does not"
-        if self.kind == "other event":
+        if self.kind in ("other event", "target"):
             return f"tells of {self.new}, the baseline claim of {self.base}"
         if self.kind == "forces":
             return f"is about {self.new}, the baseline claim about {self.base}"
-        if self.kind == "target":
-            return f"tells of {self.new}, the baseline claim of {self.base}"
         return f"counts {self.new}, the baseline claim counts {self.base}"
 
 
@@ -423,7 +421,7 @@ def _target_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) 
     """Each claim tells of a strike on another country, or one claim of a strike on the country the other's
     strike comes from ("attack Belarus" / "attack its territory from Belarus")."""
     strikes = _strike_family(lexicon)
-    if not (new.term_set & strikes and base.term_set & strikes):
+    if not (_events(new, lexicon) & strikes and _events(base, lexicon) & strikes):
         return None  # most pairs: one of them tells of no strike
     new_strikes, base_strikes = _strikes(new, lexicon), _strikes(base, lexicon)
     new_targets, base_targets = new_strikes.targets, base_strikes.targets

@@ -259,6 +259,7 @@ class _Screened:
     examined: list[list[Examined] | None]
     pending: list[int]
     limit: int | None
+    foreseen: list[frozenset[str]]  # what each claim foresees (`ClaimMatcher._foreseen`), read once
 
 
 class ClaimMatcher:
@@ -407,17 +408,27 @@ class ClaimMatcher:
         from monitor.matching.verdict import denied_positions, speaks_of_plans
 
         lexicon = self.index.lexicon
-        events = analysis.term_set & lexicon.act_keys
+        terms = analysis.term_set
+        events = terms & lexicon.act_keys
         if not events or is_cyrillic(analysis.text):
             return frozenset()
-        if not (analysis.term_set & lexicon.attitude_keys or speaks_of_plans(lexicon, analysis)):
+        if not (terms & lexicon.attitude_keys or speaks_of_plans(lexicon, analysis)):
             return frozenset()
         return frozenset() if denied_positions(lexicon, analysis) else events
 
     def _doubts(self, doc: int, foreseen: frozenset[str]) -> bool:
         """Whether a baseline claim doubts or denies one of the events a claim foresees ("is unlikely to
-        join", "no indications that Russia is preparing to attack")."""
-        return bool(foreseen & _doubted_acts(self.index.refs[doc].text, self.index.lexicon))
+        join", "no indications that Russia is preparing to attack"). Most claims have no stance cue at all:
+        their words are looked up first, and only a claim with one is analysed (with a large baseline the
+        analysis, not the lookup, is the cost)."""
+        from monitor.matching.verdict import polarity
+
+        lexicon = self.index.lexicon
+        if not _has_stance_cue(self.index.refs[doc].text, lexicon):
+            return False
+        base = self.index.analysis(doc)
+        found = foreseen & base.term_set
+        return bool(found) and polarity(lexicon, base, found).negative
 
     def examine(self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate]) -> list[Examined]:
         """The best candidates checked part by part (conflicting ones moved down the ranking), each with
@@ -688,19 +699,20 @@ class ClaimMatcher:
         examined: list[list[Examined] | None] = [None] * len(analyses)
         pending: list[int] = []
         if not len(self.index):
-            return _Screened(list(analyses), [None] * len(analyses), [[] for _ in analyses], examined, pending, limit)
+            empty = [frozenset[str]()] * len(analyses)
+            return _Screened(
+                list(analyses), [None] * len(analyses), [[] for _ in analyses], examined, pending, limit, empty
+            )
         stages = [self._lexical_stage(analysis, {}) for analysis in analyses]
-        ranked = [
-            self._scored(stage, {}, limit, self._foreseen(analysis))
-            for stage, analysis in zip(stages, analyses, strict=True)
-        ]
+        foreseen = [self._foreseen(analysis) for analysis in analyses]
+        ranked = [self._scored(stage, {}, limit, events) for stage, events in zip(stages, foreseen, strict=True)]
         if self.index.has_encoder:
             for position, cheap in enumerate(ranked):
                 needed, examined[position] = self._screen(cheap, analyses[position])
                 if needed:
                     pending.append(position)
                     examined[position] = None  # ranked anew with the encoders (`_finish_chunk`)
-        return _Screened(list(analyses), stages, ranked, examined, pending, limit)
+        return _Screened(list(analyses), stages, ranked, examined, pending, limit, foreseen)
 
     def _finish_chunk(
         self, screened: _Screened, vectors: Sequence[QueryVectors]
@@ -714,8 +726,7 @@ class ClaimMatcher:
                 ranked[position] = self.rank(screened.analyses[position], query, limit=limit)
             else:
                 # Candidates come from the cheap signals alone: their lexical stage is reused.
-                analysis = screened.analyses[position]
-                ranked[position] = self._scored(screened.stages[position], query, limit, self._foreseen(analysis))
+                ranked[position] = self._scored(screened.stages[position], query, limit, screened.foreseen[position])
         return ranked, screened.examined
 
     def _named_only(self, new: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> list[str]:
@@ -860,18 +871,10 @@ class ClaimMatcher:
         return MatchResult(text, verdict, score, self.index.refs[best.candidate.doc], evidence, candidates[:top_k])
 
 
-@lru_cache(maxsize=16_384)  # per baseline claim: its doubts are read once, not for each forecast
-def _doubted_acts(text: str, lexicon: Lexicon) -> frozenset[str]:
-    """The acts (`[events] acts`) a baseline claim doubts or denies ("is unlikely to join": join). Most
-    claims have no stance cue at all: their words are looked up first, and only a claim with one is
-    analysed (with a large baseline the analysis, not the lookup, is the cost)."""
-    from monitor.matching.verdict import polarity
-
-    if next(iter(lexicon.stance.find(word_tokens(fold_text(text)))), None) is None:
-        return frozenset()
-    base = analyze_claim(text, lexicon)
-    acts = base.term_set & lexicon.act_keys
-    return frozenset(act for act in acts if polarity(lexicon, base, frozenset({act})).negative)
+@lru_cache(maxsize=16_384)  # per baseline claim: read once, not for each forecast it is a candidate of
+def _has_stance_cue(text: str, lexicon: Lexicon) -> bool:
+    """Whether a claim's words hold a cue of its stance (a negation, a negative word, a refutation...)."""
+    return next(iter(lexicon.stance.find(word_tokens(fold_text(text)))), None) is not None
 
 
 def _likely_doubts_first(items: list[Examined], model: RelevanceModel, threshold: float) -> list[Examined]:
