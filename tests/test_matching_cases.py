@@ -436,6 +436,8 @@ def test_a_withdrawal_from_what_was_seized_updates_the_seizure(matcher: ClaimMat
             "no evidence that the Kremlin aims to deploy troops",
             "no evidence",
         ),
+        # "Expects" foresees as "expected" does.
+        ("Ukrainian intelligence expects Belarus to join the war this spring.", "is unlikely to join", "unlikely"),
     ],
 )
 def test_a_forecast_is_set_against_the_claim_doubting_it(
@@ -500,3 +502,17 @@ def test_a_strike_on_belarus_is_not_set_against_one_from_belarus(matcher: ClaimM
     of an attack from Belarus says: it is not contradicted by it."""
     result = check(matcher, "Lukashenko said the West was preparing to attack Belarus from Poland.")
     assert result.baseline is None or "no indications" not in result.baseline.text, result.baseline
+
+
+def test_forces_reduced_contradict_a_defence_tightened(matcher: ClaimMatcher) -> None:
+    """Reducing is the opposite of strengthening ("tightening up the defense"), as weakening is."""
+    text = "Ukraine has reduced its forces on the border with Belarus."
+    result = matched(matcher, text, "contradicted", "tightening up the defense")
+    assert result.evidence["antonym"] == ["tightening", "reduced"]
+
+
+@pytest.mark.parametrize(("moved", "verdict"), [("tripled", "repeated"), ("halved", "contradicted")])
+def test_a_figure_multiplied_or_halved_is_a_direction(matcher: ClaimMatcher, moved: str, verdict: str) -> None:
+    """ "Tripled" is an increase and "halved" a decrease: each read against "significantly increased"."""
+    text = f"Russia {moved} the number of airstrikes on Ukraine from Belarusian territory."
+    matched(matcher, text, verdict, "increased the number of airstrikes")
