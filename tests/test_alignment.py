@@ -146,3 +146,23 @@ def test_a_strike_on_another_country_is_another_proposition() -> None:
     assert "target" in kinds("NATO plans an attack on Belarus.", "Russia may attack its territory from Belarus.")
     assert "target" not in kinds("Russian forces attacked Kyiv again.", "the attacks on Ukraine continue")
     assert "target" not in kinds("Russia attacked Ukraine from Belarus.", "Russia launched an attack from Belarus.")
+
+
+KYIV_BORDER = "Kyiv has already started tightening up the defense of Ukraine’s border with Belarus."
+
+
+def test_a_border_with_another_neighbour_is_another_place() -> None:
+    lexicon = default_lexicon()
+    new = analyze_claim("Latvia reinforced its border with Belarus after a surge in migrant crossings.", lexicon)
+    (conflict,) = conflicts(lexicon, new, analyze_claim(KYIV_BORDER, lexicon))
+    assert conflict.kind == "border"
+    assert conflict.describe() == "is about the border of latvia, the baseline claim about the border of ukraine"
+    assert kinds("Литва укрепила границу с Беларусью.", KYIV_BORDER) == ["border"]
+
+
+def test_the_same_border_or_a_country_named_on_both_sides_is_no_border_conflict() -> None:
+    assert kinds("Ukraine has reinforced its border with Belarus with new fortifications.", KYIV_BORDER) == []
+    # Ukraine's borders with Belarus and with Russia: the claim names Ukraine (Kyiv), as the other does.
+    assert kinds("Kyiv decided to expand the mined strip along the borders with Belarus and Russia.", KYIV_BORDER) == []
+    # No country beside the border: whose it is, the claim does not say.
+    assert kinds("Latvia said Belarus had moved troops to the border.", KYIV_BORDER) == []

@@ -516,3 +516,16 @@ def test_a_figure_multiplied_or_halved_is_a_direction(matcher: ClaimMatcher, mov
     """ "Tripled" is an increase and "halved" a decrease: each read against "significantly increased"."""
     text = f"Russia {moved} the number of airstrikes on Ukraine from Belarusian territory."
     matched(matcher, text, verdict, "increased the number of airstrikes")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Latvia reinforced its border with Belarus after a surge in migrant crossings.",
+        "Poland and Lithuania strengthened their borders with Belarus.",
+    ],
+)
+def test_another_neighbours_border_is_not_ukraines(matcher: ClaimMatcher, text: str) -> None:
+    """Belarus's border with Latvia, Lithuania or Poland is not its border with Ukraine (a `border` conflict)."""
+    result = check(matcher, text)
+    assert result.verdict == "none", (result.baseline, result.evidence)

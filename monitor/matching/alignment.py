@@ -24,6 +24,8 @@ analyst sets them apart by their parts. `conflicts` finds where the parts disagr
 - `target`: each tells of a strike on a named country and the countries differ, or one of a strike on the
   country the other's comes from ("the West was preparing to attack Belarus" / "Russia is preparing to
   attack its territory from Belarus").
+- `border`: each speaks of a border and names a different country beside it among those Belarus borders
+  ("Latvia reinforced its border with Belarus" / "the defense of Ukraine's border with Belarus").
 Each conflict carries the words on both sides, for the evidence. The matcher lowers a candidate's rank and
 its probability for each (`relevance`); it does not forbid the match outright, since a sentence can carry
 a second proposition the parts do not show.
@@ -48,7 +50,7 @@ NATIONS = frozenset({"russia", "belarus", "ukrain"})
 class Conflict:
     """One part on which the two claims disagree, with the words of each side."""
 
-    kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces", "target"
+    kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces", "target", "border"
     new: str
     base: str
 
@@ -66,6 +68,8 @@ class Conflict:
             return f"tells of {self.new}, the baseline claim of {self.base}"
         if self.kind == "forces":
             return f"is about {self.new}, the baseline claim about {self.base}"
+        if self.kind == "border":
+            return f"is about the border of {self.new}, the baseline claim about the border of {self.base}"
         return f"counts {self.new}, the baseline claim counts {self.base}"
 
 
@@ -436,6 +440,55 @@ def _target_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) 
     return None
 
 
+# How many words from "border" a country's name may stand and still say whose border it is ("Latvia
+# reinforced its border with Belarus", "the border between Lithuania and Belarus").
+_BORDER_REACH = 4
+_BORDER = stem("border")
+
+
+@lru_cache(maxsize=4096)  # per claim: read for every candidate that speaks of a border too
+def _borders(analysis: ClaimAnalysis, lexicon: Lexicon) -> dict[str, str]:
+    """The countries Belarus borders (`[beat] neighbours`, a capital standing for its country) that a claim
+    names beside a border, each with its name as the claim writes it."""
+    terms, starts = analysis.terms, analysis.term_starts
+    at_border = [start for term, start in zip(terms, starts, strict=True) if term == _BORDER]
+    found: dict[str, str] = {}
+    if not at_border:
+        return found
+    for term, start, surface in zip(terms, starts, analysis.surfaces, strict=True):
+        country = lexicon.stands_for.get(term, term) if term in lexicon.country_keys else term
+        if country not in lexicon.neighbour_keys:
+            continue
+        if any(abs(position - start) <= _BORDER_REACH for position in at_border):
+            found.setdefault(country, surface)
+    return found
+
+
+def _neighbours(analysis: ClaimAnalysis, lexicon: Lexicon) -> frozenset[str]:
+    """Every country Belarus borders that a claim names, wherever (a capital standing for its country)."""
+    return (
+        frozenset(
+            lexicon.stands_for.get(term, term) if term in lexicon.country_keys else term for term in analysis.terms
+        )
+        & lexicon.neighbour_keys
+    )
+
+
+def _border_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    """Each claim speaks of Belarus's border with another of its neighbours, and the two name no neighbour
+    in common anywhere ("Kyiv decided to expand the mined strip along the borders with Belarus and Russia"
+    is of Ukraine's borders: Russia is the other one)."""
+    if _BORDER not in new.terms or _BORDER not in base.terms:
+        return None  # most pairs: one of them speaks of no border
+    new_borders = _borders(new, lexicon)
+    if not new_borders:
+        return None  # no country named beside the border
+    base_borders = _borders(base, lexicon)
+    if base_borders and not _neighbours(new, lexicon) & _neighbours(base, lexicon):
+        return Conflict("border", ", ".join(new_borders.values()), ", ".join(base_borders.values()))
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _events(analysis: ClaimAnalysis, lexicon: Lexicon) -> frozenset[str]:
     return frozenset(analysis.terms) & lexicon.event_keys
@@ -465,6 +518,9 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
     target = _target_conflict(lexicon, new, base)
     if target is not None:
         found.append(target)
+    border = _border_conflict(lexicon, new, base)
+    if border is not None:
+        found.append(border)
     counted = _count_conflict(lexicon, new, base)
     if counted is not None:
         found.append(counted)

@@ -170,6 +170,8 @@ class Lexicon:
     country_keys: frozenset[str] = frozenset()
     # Words that say which way something moved (increase, fall): no more evidence beside the countries.
     direction_keys: frozenset[str] = frozenset()
+    # The countries Belarus borders (Ukraine, Poland...): whose border with Belarus a claim speaks of.
+    neighbour_keys: frozenset[str] = frozenset()
     # Words of warning and fear (warn, fears): how a proposition is regarded, not which one it is.
     attitude_keys: frozenset[str] = frozenset()
     # Names that stand for their country in this beat's writing (Lukashenko, Minsk -> Belarus).
@@ -371,6 +373,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         beat_keys=frozenset(canonical(word) for word in _strings(data, "beat", "words", origin)),
         country_keys=frozenset(canonical(word) for word in _strings(data, "beat", "countries", origin)),
         direction_keys=frozenset(canonical(word) for word in _strings(data, "beat", "directions", origin)),
+        neighbour_keys=frozenset(canonical(word) for word in _strings(data, "beat", "neighbours", origin)),
         attitude_keys=frozenset(canonical(word) for word in _strings(data, "beat", "attitudes", origin)),
         stands_for=_stands_for(data, origin, canonical),
         source=(origin,),
