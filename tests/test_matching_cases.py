@@ -428,6 +428,19 @@ def test_a_withdrawal_from_what_was_seized_updates_the_seizure(matcher: ClaimMat
 
 
 @pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("Russian troops left the Chernobyl exclusion zone and returned to Belarus.", "left"),
+        ("Russian troops are leaving the Chernobyl nuclear power plant.", "leaving"),
+    ],
+)
+def test_leaving_what_was_seized_updates_the_seizure(matcher: ClaimMatcher, text: str, left: str) -> None:
+    """To leave a place seized is a later stage of the seizure, as to withdraw from it is."""
+    result = matched(matcher, text, "updated", "seized control of the Chernobyl nuclear power plant")
+    assert result.evidence["status"] == ["seized", left]
+
+
+@pytest.mark.parametrize(
     ("text", "claim", "negated"),
     [
         ("Belarus could be drawn into the war if Russia loses ground.", "is unlikely to join", "unlikely"),
