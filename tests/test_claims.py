@@ -205,6 +205,9 @@ def test_split_sentences_of_nothing() -> None:
         "Путин прилетел в Минск.",
         "Україна посилює кордон з Білоруссю.",
         "Беларусь не будзе ваяваць.",
+        # a Ukrainian present tense in -е, which no verb ending tells from a noun's
+        "Білоруська армія не бере участі у війні.",
+        "Лукашенко каже, що армія готова.",
         # a question reported inside a statement, and a footnote mark after the full stop
         "He asked: “Will Belarus join the war?”",
         "Журналист спросил: «Вступит ли Беларусь в войну?»",

@@ -123,6 +123,9 @@ _CYRILLIC_VERB_RE = re.compile(
     r"|юць|уць|іць|аць|дзе|есть|нет|ёсць|няма)$"
 )
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
+# Common verbs whose endings the pattern above cannot tell from a noun's: the Ukrainian present in -е
+# ("бере участі": takes part, "каже": says) and the Belarusian one in -а/-э.
+_CYRILLIC_VERBS = word_set("бере каже може хоче веде несе пише йде іде живе везе бярэ кажа можа хоча вязе")
 
 
 def _words(sentence: str) -> list[str]:
@@ -187,7 +190,12 @@ def _has_verb(sentence: str, words: list[str]) -> bool:
     lowered = [word.lower().rstrip(".") for word in words]
     if _CYRILLIC_RE.search(sentence):
         # Russian drops the copula and writes a dash instead: "Лукашенко — президент Беларуси."
-        return " — " in sentence or " – " in sentence or any(_CYRILLIC_VERB_RE.search(w) for w in lowered)
+        return (
+            " — " in sentence
+            or " – " in sentence
+            or bool(_CYRILLIC_VERBS.intersection(lowered))
+            or any(_CYRILLIC_VERB_RE.search(w) for w in lowered)
+        )
     if not _ENGLISH_MARKERS.intersection(lowered):
         # Not English (or too little text to tell): this lexicon cannot judge, so do not reject.
         return True
