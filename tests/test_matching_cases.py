@@ -432,6 +432,7 @@ def test_a_withdrawal_from_what_was_seized_updates_the_seizure(matcher: ClaimMat
     [
         ("Russian troops left the Chernobyl exclusion zone and returned to Belarus.", "left"),
         ("Russian troops are leaving the Chernobyl nuclear power plant.", "leaving"),
+        ("Российские войска покинули Чернобыльскую АЭС.", "покинули"),
     ],
 )
 def test_leaving_what_was_seized_updates_the_seizure(matcher: ClaimMatcher, text: str, left: str) -> None:

@@ -234,3 +234,20 @@ def test_troops_pulled_out_or_back_are_withdrawn() -> None:
     withdrawn = terms("Russia has withdrawn its troops.")[1]
     for text in ("Russia has pulled its troops out.", "Russia pulled back its troops.", "Russia is pulling out."):
         assert withdrawn in terms(text), text
+
+
+def test_cyrillic_airstrikes_territory_and_number_share_the_english_terms() -> None:
+    english = set(terms("Russia increased the number of airstrikes from Belarusian territory."))
+    for text in (
+        "Россия сократила количество авиаударов по Украине с территории Беларуси.",
+        "Расія павялічыла колькасць авіяўдараў па Украіне з тэрыторыі Беларусі.",
+        "Росія збільшила кількість авіаударів з території Білорусі.",
+    ):
+        assert {"number", "airstrik", "territori"} & set(terms(text)) == {"number", "airstrik", "territori"} & english
+        assert len({"number", "airstrik", "territori"} & english) == 3, english
+
+
+def test_troops_leaving_are_withdrawn_in_cyrillic_too() -> None:
+    withdrawn = terms("Russia has withdrawn its troops.")[1]
+    assert withdrawn in terms("Российские войска покинули Чернобыльскую АЭС.")
+    assert withdrawn in terms("Расійскія войскі пакінулі Чарнобыльскую АЭС.")
