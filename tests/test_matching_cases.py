@@ -543,3 +543,11 @@ def test_another_neighbours_border_is_not_ukraines(matcher: ClaimMatcher, text: 
     """Belarus's border with Latvia, Lithuania or Poland is not its border with Ukraine (a `border` conflict)."""
     result = check(matcher, text)
     assert result.verdict == "none", (result.baseline, result.evidence)
+
+
+def test_a_negation_of_a_clause_that_negates_again_is_a_possibility(matcher: ClaimMatcher) -> None:
+    """ "No guarantee that Belarusian forces will not eventually cross the border" says they may: a claim
+    that they could is the same claim, not its contradiction."""
+    text = "But wars are usually unpredictable, and Belarusian forces could eventually cross the border."
+    result = matched(matcher, text, "repeated", "no guarantee that Belarusian forces will not eventually cross")
+    assert "negated" not in result.evidence

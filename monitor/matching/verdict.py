@@ -67,7 +67,34 @@ def _negation_cues(lexicon: Lexicon, analysis: ClaimAnalysis, masked: frozenset[
         for cue in _find(lexicon.cessation, analysis, masked)
         if cue.end < len(words) and _ENDED_VERB.search(words[cue.end])
     ]
-    return sorted(_find(lexicon.negation, analysis, masked) + ending, key=lambda cue: cue.start)
+    cues = sorted(_find(lexicon.negation, analysis, masked) + ending, key=lambda cue: cue.start)
+    return _without_double_negations(lexicon, analysis, cues)
+
+
+# Words that open a clause as the object of what comes before ("no guarantee that ...", "нет гарантии, что").
+_COMPLEMENTIZERS = frozenset({"that", "что", "що", "што"})
+
+
+def _without_double_negations(lexicon: Lexicon, analysis: ClaimAnalysis, cues: list[Cue]) -> list[Cue]:
+    """The cues less each pair where a negation governs a clause that negates again: "there is no
+    guarantee that Belarusian forces will not eventually cross the border" says they may cross. A negation
+    repeated side by side ("has not taken and does not take any part") is one denial, and stays."""
+    if len(cues) < 2:
+        return cues
+    words = analysis.words
+    dropped: set[int] = set()
+    for i, cue in enumerate(cues):
+        if i in dropped:
+            continue
+        scope = _scope(lexicon, analysis, cue)
+        for j in range(i + 1, len(cues)):
+            inner = cues[j]
+            if j in dropped or inner.start not in scope:
+                continue
+            if _COMPLEMENTIZERS.intersection(words[cue.end : inner.start]):
+                dropped.update((i, j))
+                break
+    return [cue for i, cue in enumerate(cues) if i not in dropped]
 
 
 def _masked_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> frozenset[int]:
