@@ -166,3 +166,21 @@ def test_the_same_border_or_a_country_named_on_both_sides_is_no_border_conflict(
     assert kinds("Kyiv decided to expand the mined strip along the borders with Belarus and Russia.", KYIV_BORDER) == []
     # No country beside the border: whose it is, the claim does not say.
     assert kinds("Latvia said Belarus had moved troops to the border.", KYIV_BORDER) == []
+
+
+PARTICIPATING = "Belarus is actively participating in Russia’s invasion of Ukraine."
+
+
+def test_joining_an_organisation_is_not_taking_part_in_the_war() -> None:
+    lexicon = default_lexicon()
+    new = analyze_claim("Belarus joined the Shanghai Cooperation Organisation in July 2024.", lexicon)
+    (conflict,) = conflicts(lexicon, new, analyze_claim(PARTICIPATING, lexicon))
+    assert conflict.kind == "other event"
+    assert conflict.describe() == (
+        "tells of joined the shanghai cooperation organisation, the baseline claim of participating"
+    )
+
+
+def test_joining_the_war_is_taking_part_in_it() -> None:
+    assert kinds("Belarus joined the war on Russia's side.", PARTICIPATING) == []
+    assert kinds("More than a thousand Belarusians have applied to join the unit.", PARTICIPATING) == []

@@ -551,3 +551,8 @@ def test_a_negation_of_a_clause_that_negates_again_is_a_possibility(matcher: Cla
     text = "But wars are usually unpredictable, and Belarusian forces could eventually cross the border."
     result = matched(matcher, text, "repeated", "no guarantee that Belarusian forces will not eventually cross")
     assert "negated" not in result.evidence
+
+
+def test_joining_an_organisation_raises_no_alert_about_joining_the_war(matcher: ClaimMatcher) -> None:
+    result = check(matcher, "Belarus joined the Shanghai Cooperation Organisation in July 2024.")
+    assert result.verdict == "none", (result.baseline, result.evidence)

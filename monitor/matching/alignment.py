@@ -24,6 +24,9 @@ analyst sets them apart by their parts. `conflicts` finds where the parts disagr
 - `target`: each tells of a strike on a named country and the countries differ, or one of a strike on the
   country the other's comes from ("the West was preparing to attack Belarus" / "Russia is preparing to
   attack its territory from Belarus").
+- `other event` too: one claim tells only of joining an organisation, a treaty or talks ("joined the
+  Shanghai Cooperation Organisation"), the other of taking part in the war ("is actively participating
+  in Russia's invasion");
 - `border`: each speaks of a border and names a different country beside it among those Belarus borders
   ("Latvia reinforced its border with Belarus" / "the defense of Ukraine's border with Belarus").
 Each conflict carries the words on both sides, for the evidence. The matcher lowers a candidate's rank and
@@ -440,6 +443,68 @@ def _target_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) 
     return None
 
 
+# What one joins as a member, not as a belligerent: an organisation, a bloc, a treaty, talks.
+_MEMBERSHIPS = frozenset(
+    {
+        "organisation",
+        "organization",
+        "bloc",
+        "alliance",
+        "union",
+        "brics",
+        "sco",
+        "csto",
+        "eaeu",
+        "treaty",
+        "agreement",
+        "pact",
+        "convention",
+        "talks",
+        "negotiations",
+        "summit",
+        "forum",
+        "programme",
+        "program",
+    }
+)
+# How many words after "join" may name what is joined ("joined the Shanghai Cooperation Organisation").
+_MEMBERSHIP_REACH = 4
+_INVOLVE = stem("involve")
+
+
+def _involvements(analysis: ClaimAnalysis) -> tuple[list[str], list[str]]:
+    """The claim's words of joining or taking part, split into those that join an organisation, a treaty
+    or talks (each with the words up to what is joined) and the others."""
+    memberships: list[str] = []
+    others: list[str] = []
+    words = analysis.words
+    for term, start, surface in zip(analysis.terms, analysis.term_starts, analysis.surfaces, strict=True):
+        if term != _INVOLVE:
+            continue
+        after = start + len(surface.split())
+        joined = next(
+            (i for i in range(after, min(len(words), after + _MEMBERSHIP_REACH)) if words[i] in _MEMBERSHIPS), None
+        )
+        if joined is None:
+            others.append(surface)
+        else:
+            memberships.append(" ".join(words[start : joined + 1]))
+    return memberships, others
+
+
+def _membership_conflict(new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    """One claim joins only an organisation, a treaty or talks; the other takes part in something else."""
+    if _INVOLVE not in new.terms or _INVOLVE not in base.terms:
+        return None  # most pairs: one of them joins nothing
+    new_joins, new_parts = _involvements(new)
+    base_joins, base_parts = _involvements(base)
+    if new_joins and not new_parts and base_parts and not base_joins:
+        return Conflict("other event", ", ".join(new_joins), ", ".join(base_parts))
+    if base_joins and not base_parts and new_parts and not new_joins:
+        return Conflict("other event", ", ".join(new_parts), ", ".join(base_joins))
+    return None
+
+
 # How many words from "border" a country's name may stand and still say whose border it is ("Latvia
 # reinforced its border with Belarus", "the border between Lithuania and Belarus").
 _BORDER_REACH = 4
@@ -512,7 +577,9 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
         if key not in base_actors:
             found.append(Conflict("actor", surface, ""))
             break
-    event = _event_conflict(lexicon, new, base) or _family_conflict(lexicon, new, base)
+    event = (
+        _event_conflict(lexicon, new, base) or _family_conflict(lexicon, new, base) or _membership_conflict(new, base)
+    )
     if event is not None:
         found.append(event)
     target = _target_conflict(lexicon, new, base)
