@@ -184,3 +184,24 @@ def test_joining_an_organisation_is_not_taking_part_in_the_war() -> None:
 def test_joining_the_war_is_taking_part_in_it() -> None:
     assert kinds("Belarus joined the war on Russia's side.", PARTICIPATING) == []
     assert kinds("More than a thousand Belarusians have applied to join the unit.", PARTICIPATING) == []
+
+
+CHERNOBYL = "On February 25 Russian troops seized control of the Chernobyl nuclear power plant."
+
+
+def test_a_plant_elsewhere_is_another_place() -> None:
+    lexicon = default_lexicon()
+    new = analyze_claim("Nuclear power plant in Astravets started its second reactor.", lexicon)
+    (conflict,) = conflicts(lexicon, new, analyze_claim(CHERNOBYL, lexicon))
+    assert conflict.kind == "site"
+    assert conflict.describe() == (
+        "is about the nuclear power plant in astravets, the baseline claim about the chernobyl nuclear power plant"
+    )
+    assert kinds("A fire broke out at the Zaporizhzhia nuclear power plant.", CHERNOBYL) == ["site"]
+
+
+def test_the_same_plant_or_one_named_by_its_country_is_no_site_conflict() -> None:
+    assert kinds("Russian troops left the Chornobyl nuclear power plant on March 31.", CHERNOBYL) == []
+    assert kinds("A Ukrainian nuclear power plant was seized by Russian troops.", CHERNOBYL) == []
+    # Another kind of facility in another place: nothing to set against each other.
+    assert "site" not in kinds("A fire broke out at the Naftan oil refinery in Novopolotsk.", CHERNOBYL)

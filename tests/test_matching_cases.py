@@ -556,3 +556,9 @@ def test_a_negation_of_a_clause_that_negates_again_is_a_possibility(matcher: Cla
 def test_joining_an_organisation_raises_no_alert_about_joining_the_war(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Belarus joined the Shanghai Cooperation Organisation in July 2024.")
     assert result.verdict == "none", (result.baseline, result.evidence)
+
+
+def test_a_plant_elsewhere_raises_no_alert_about_chernobyl(matcher: ClaimMatcher) -> None:
+    """Another nuclear power plant, named by its place, is not the Chernobyl plant (a `site` conflict)."""
+    result = check(matcher, "Nuclear power plant in Astravets started its second reactor.")
+    assert result.verdict == "none", (result.baseline, result.evidence)

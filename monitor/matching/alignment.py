@@ -27,6 +27,8 @@ analyst sets them apart by their parts. `conflicts` finds where the parts disagr
 - `other event` too: one claim tells only of joining an organisation, a treaty or talks ("joined the
   Shanghai Cooperation Organisation"), the other of taking part in the war ("is actively participating
   in Russia's invasion");
+- `site`: each names the place of a power plant, a refinery or an airfield of the same kind, and the places
+  differ ("the nuclear power plant in Astravets" / "the Chernobyl nuclear power plant");
 - `border`: each speaks of a border and names a different country beside it among those Belarus borders
   ("Latvia reinforced its border with Belarus" / "the defense of Ukraine's border with Belarus").
 Each conflict carries the words on both sides, for the evidence. The matcher lowers a candidate's rank and
@@ -36,6 +38,7 @@ a second proposition the parts do not show.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,7 +56,8 @@ NATIONS = frozenset({"russia", "belarus", "ukrain"})
 class Conflict:
     """One part on which the two claims disagree, with the words of each side."""
 
-    kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces", "target", "border"
+    kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces", "target",
+    # "border", "site"
     new: str
     base: str
 
@@ -71,6 +75,8 @@ class Conflict:
             return f"tells of {self.new}, the baseline claim of {self.base}"
         if self.kind == "forces":
             return f"is about {self.new}, the baseline claim about {self.base}"
+        if self.kind == "site":
+            return f"is about the {self.new}, the baseline claim about the {self.base}"
         if self.kind == "border":
             return f"is about the border of {self.new}, the baseline claim about the border of {self.base}"
         return f"counts {self.new}, the baseline claim counts {self.base}"
@@ -505,6 +511,68 @@ def _membership_conflict(new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | 
     return None
 
 
+# Facilities named by their place, and how their kind is written ("the Chernobyl nuclear power plant", "the
+# Mozyr oil refinery", "the Machulishchy airfield"): the name right before the kind, or after "in", "at",
+# "near" right after it.
+_FACILITY_KINDS = {
+    "nuclear power plant": "plant",
+    "power plant": "plant",
+    "nuclear plant": "plant",
+    "oil refinery": "refinery",
+    "refinery": "refinery",
+    "airfield": "airfield",
+    "air base": "airfield",
+    "airbase": "airfield",
+}
+_FACILITY = "|".join(sorted((re.escape(kind) for kind in _FACILITY_KINDS), key=len, reverse=True))
+# The terms of the facilities' kinds: a claim with none of them names no facility.
+_FACILITY_TERMS = frozenset(stem(word) for word in ("plant", "refinery", "airfield", "airbase", "base"))
+# Capitalised words before a facility's kind that name no place ("Nuclear power plant in Astravets").
+_NOT_SITES = frozenset({"the", "a", "an", "its", "his", "their", "new", "old", "nuclear", "power", "oil", "air"})
+_SITE_BEFORE = re.compile(rf"\b([A-Z][\w’'-]+)\s+({_FACILITY})\b", re.IGNORECASE)
+_SITE_AFTER = re.compile(rf"\b({_FACILITY})\s+(?:in|at|near)\s+([A-Z][\w’'-]+)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)  # per claim: read for every candidate naming a facility too
+def _sites(analysis: ClaimAnalysis, lexicon: Lexicon) -> dict[tuple[str, str], str]:
+    """The facilities a claim names by their place: (kind, the place as the lexicon reads it) -> the words."""
+    found: dict[tuple[str, str], str] = {}
+    text = analysis.text
+    pairs = [(m.group(1), m.group(2), m.group(0)) for m in _SITE_BEFORE.finditer(text)]
+    pairs += [(m.group(2), m.group(1), m.group(0)) for m in _SITE_AFTER.finditer(text)]
+    for place, kind, words in pairs:
+        if not place[0].isupper() or place.lower() in _NOT_SITES:
+            continue
+        terms = _terms_of_word(place, lexicon)
+        # A country names no one plant ("a Ukrainian nuclear power plant" may be Chernobyl's).
+        if terms and terms[0] not in lexicon.country_keys | lexicon.neighbour_keys:
+            found.setdefault((_FACILITY_KINDS[kind.lower()], terms[0]), words.lower())
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _terms_of_word(word: str, lexicon: Lexicon) -> tuple[str, ...]:
+    from monitor.matching.normalize import analyze_claim
+
+    return analyze_claim(word, lexicon).terms
+
+
+def _site_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    """Each claim names a facility of one kind by its place, and the places differ."""
+    if not any(term in _FACILITY_TERMS for term in new.terms):
+        return None  # most claims name no facility
+    new_sites = _sites(new, lexicon)
+    if not new_sites:
+        return None
+    base_sites = _sites(base, lexicon)
+    for kind in {kind for kind, _ in new_sites}:
+        ours = {place: words for (of, place), words in new_sites.items() if of == kind}
+        theirs = {place: words for (of, place), words in base_sites.items() if of == kind}
+        if theirs and not ours.keys() & theirs.keys():
+            return Conflict("site", ", ".join(ours.values()), ", ".join(theirs.values()))
+    return None
+
+
 # How many words from "border" a country's name may stand and still say whose border it is ("Latvia
 # reinforced its border with Belarus", "the border between Lithuania and Belarus").
 _BORDER_REACH = 4
@@ -585,6 +653,9 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
     target = _target_conflict(lexicon, new, base)
     if target is not None:
         found.append(target)
+    site = _site_conflict(lexicon, new, base)
+    if site is not None:
+        found.append(site)
     border = _border_conflict(lexicon, new, base)
     if border is not None:
         found.append(border)
