@@ -529,8 +529,9 @@ _FACILITY = "|".join(sorted((re.escape(kind) for kind in _FACILITY_KINDS), key=l
 _FACILITY_TERMS = frozenset(stem(word) for word in ("plant", "refinery", "airfield", "airbase", "base"))
 # Capitalised words before a facility's kind that name no place ("Nuclear power plant in Astravets").
 _NOT_SITES = frozenset({"the", "a", "an", "its", "his", "their", "new", "old", "nuclear", "power", "oil", "air"})
-_SITE_BEFORE = re.compile(rf"\b([A-Z][\w’'-]+)\s+({_FACILITY})\b", re.IGNORECASE)
-_SITE_AFTER = re.compile(rf"\b({_FACILITY})\s+(?:in|at|near)\s+([A-Z][\w’'-]+)", re.IGNORECASE)
+# The place is a capitalised word; the kind and the link words are matched in any case.
+_SITE_BEFORE = re.compile(rf"\b([A-Z][\w’'-]+)\s+((?i:{_FACILITY}))\b")
+_SITE_AFTER = re.compile(rf"\b((?i:{_FACILITY}))\s+(?i:in|at|near)\s+([A-Z][\w’'-]+)")
 
 
 @lru_cache(maxsize=4096)  # per claim: read for every candidate naming a facility too
@@ -541,7 +542,7 @@ def _sites(analysis: ClaimAnalysis, lexicon: Lexicon) -> dict[tuple[str, str], s
     pairs = [(m.group(1), m.group(2), m.group(0)) for m in _SITE_BEFORE.finditer(text)]
     pairs += [(m.group(2), m.group(1), m.group(0)) for m in _SITE_AFTER.finditer(text)]
     for place, kind, words in pairs:
-        if not place[0].isupper() or place.lower() in _NOT_SITES:
+        if place.lower() in _NOT_SITES:
             continue
         terms = _terms_of_word(place, lexicon)
         # A country names no one plant ("a Ukrainian nuclear power plant" may be Chernobyl's).
@@ -589,7 +590,7 @@ def _borders(analysis: ClaimAnalysis, lexicon: Lexicon) -> dict[str, str]:
     if not at_border:
         return found
     for term, start, surface in zip(terms, starts, analysis.surfaces, strict=True):
-        country = lexicon.stands_for.get(term, term) if term in lexicon.country_keys else term
+        country = _country_of(term, lexicon)
         if country not in lexicon.neighbour_keys:
             continue
         if any(abs(position - start) <= _BORDER_REACH for position in at_border):
@@ -597,14 +598,15 @@ def _borders(analysis: ClaimAnalysis, lexicon: Lexicon) -> dict[str, str]:
     return found
 
 
+def _country_of(term: str, lexicon: Lexicon) -> str:
+    """The country a term names: a capital stands for its country ("Kyiv" -> Ukraine), any other term for
+    itself."""
+    return lexicon.stands_for.get(term, term) if term in lexicon.country_keys else term
+
+
 def _neighbours(analysis: ClaimAnalysis, lexicon: Lexicon) -> frozenset[str]:
     """Every country Belarus borders that a claim names, wherever (a capital standing for its country)."""
-    return (
-        frozenset(
-            lexicon.stands_for.get(term, term) if term in lexicon.country_keys else term for term in analysis.terms
-        )
-        & lexicon.neighbour_keys
-    )
+    return frozenset(_country_of(term, lexicon) for term in analysis.terms) & lexicon.neighbour_keys
 
 
 def _border_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
