@@ -251,3 +251,11 @@ def test_troops_leaving_are_withdrawn_in_cyrillic_too() -> None:
     withdrawn = terms("Russia has withdrawn its troops.")[1]
     assert withdrawn in terms("Российские войска покинули Чернобыльскую АЭС.")
     assert withdrawn in terms("Расійскія войскі пакінулі Чарнобыльскую АЭС.")
+
+
+def test_drawing_the_line_is_one_term_not_a_drawing() -> None:
+    """ "Has drawn the line around direct intervention" draws nothing: the idiom is one term, so it shares
+    no "draw" with "the Kremlin's attempt to draw Belarus into the war"."""
+    terms = analyze_claim("But it has drawn the line around direct intervention.", default_lexicon()).terms
+    assert "draw the line" in terms
+    assert stem("draw") not in terms and stem("line") not in terms
