@@ -545,6 +545,17 @@ def test_another_neighbours_border_is_not_ukraines(matcher: ClaimMatcher, text: 
     assert result.verdict == "none", (result.baseline, result.evidence)
 
 
+def test_a_candidate_that_still_leads_with_a_conflict_raises_no_alert(matcher: ClaimMatcher) -> None:
+    """ "Lithuania strengthened its border with Belarus" shares "tightening", "border" and "Belarus" with
+    Kyiv's defence of Ukraine's border and scored above 90 against it: the border conflict, not the score,
+    decides, and the reader is told which part disagrees."""
+    result = check(matcher, "Lithuania strengthened its border with Belarus.")
+    assert result.verdict == "none", (result.baseline, result.evidence)
+    assert result.baseline is not None and "Ukraine’s border" in result.baseline.text
+    assert "parts disagree" in result.evidence["reason"]
+    assert any("border of lithuania" in conflict for conflict in result.evidence["conflicts"])
+
+
 def test_a_negation_of_a_clause_that_negates_again_is_a_possibility(matcher: ClaimMatcher) -> None:
     """ "No guarantee that Belarusian forces will not eventually cross the border" says they may: a claim
     that they could is the same claim, not its contradiction."""
