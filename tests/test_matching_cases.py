@@ -160,6 +160,21 @@ def test_a_cyrillic_claim_with_no_word_the_lexicon_bridges_raises_no_alert(match
     assert result.evidence["reason"].startswith("nothing in common with the nearest claim")
 
 
+@pytest.mark.parametrize("text", ["Литва укрепила границу с Беларусью.", "Латвия закрыла границу с Беларусью."])
+def test_a_cyrillic_claim_sharing_only_a_country_raises_no_alert(matcher: ClaimMatcher, text: str) -> None:
+    """Lithuania's or Latvia's border shares only "Belarus" with the claims e5 finds nearest ("Belarus is
+    actively participating"): the countries' names alone are no evidence, in Russian as in English."""
+    result = check(matcher, text)
+    assert result.verdict == "none", (result.baseline, result.evidence)
+    assert result.evidence["reason"].startswith("only the countries' names in common")
+
+
+def test_a_cyrillic_wartime_is_the_baseline_s_wartime(matcher: ClaimMatcher) -> None:
+    text = "Президент Белоруссии заявил, что страна находится в условиях военного времени."
+    result = matched(matcher, text, "repeated", "is a wartime condition")
+    assert "wartime" in result.evidence["shared_terms"]
+
+
 def test_two_negations_of_one_thing_agree(matcher: ClaimMatcher) -> None:
     result = check(matcher, "Lukashenko said Belarusian troops will never enter Ukraine.")
     assert result.verdict == "repeated"

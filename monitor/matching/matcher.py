@@ -777,6 +777,11 @@ class ClaimMatcher:
             # dev-cyrillic no claim alerts so.
             if reaches and not common:
                 return "nothing in common with the nearest claim that the lexicon reads (names, places, concepts)"
+            if reaches and common <= self.index.lexicon.country_keys:
+                # As for English: the countries' names alone say nothing of what either claim asserts
+                # ("Литва укрепила границу с Беларусью" against "Belarus is actively participating").
+                words = ", ".join(base.surface_of(term) for term in sorted(common))
+                return f"only the countries' names in common with the nearest claim ({words})"
             return None
         named = self._named_only(own, base, common)
         if named:
