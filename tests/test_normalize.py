@@ -259,3 +259,12 @@ def test_drawing_the_line_is_one_term_not_a_drawing() -> None:
     terms = analyze_claim("But it has drawn the line around direct intervention.", default_lexicon()).terms
     assert "draw the line" in terms
     assert stem("draw") not in terms and stem("line") not in terms
+
+
+def test_a_dated_month_or_day_keeps_its_year() -> None:
+    """ "Late January 2023" shares its year with "in 2023": the date reads the month, the claim's words the
+    year too."""
+    lexicon = default_lexicon()
+    assert {"m01", "y2023"} <= set(analyze_claim("an offensive as soon as late January 2023", lexicon).terms)
+    assert {"d0228", "y2022"} <= set(analyze_claim("On 28 February 2022 troops crossed", lexicon).terms)
+    assert "y2023" in analyze_claim("it is not improbable that in 2023 the Kremlin may decide", lexicon).terms
