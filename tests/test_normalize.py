@@ -268,3 +268,19 @@ def test_a_dated_month_or_day_keeps_its_year() -> None:
     assert {"m01", "y2023"} <= set(analyze_claim("an offensive as soon as late January 2023", lexicon).terms)
     assert {"d0228", "y2022"} <= set(analyze_claim("On 28 February 2022 troops crossed", lexicon).terms)
     assert "y2023" in analyze_claim("it is not improbable that in 2023 the Kremlin may decide", lexicon).terms
+
+
+def test_a_negation_stops_at_until_and_unless() -> None:
+    """ "We are not going to go anywhere until Ukraine crosses the red line" denies the going, not the
+    crossing: "until" and "unless" open a clause of their own, as "because" does."""
+    from monitor.matching.verdict import polarity
+
+    lexicon = default_lexicon()
+    for text in (
+        "We are not going to go anywhere until Ukraine crosses the red line.",
+        "Belarus will not respond unless Ukraine crosses the border.",
+    ):
+        analysis = analyze_claim(text, lexicon)
+        assert not polarity(lexicon, analysis, frozenset({stem("crosses")})).negative, text
+    denial = analyze_claim("Ukraine has not crossed the border.", lexicon)
+    assert polarity(lexicon, denial, frozenset({stem("crossed")})).negative

@@ -27,7 +27,22 @@ SCOPE_TERMS = 6
 # A negative word ("unlikely") bears on shared terms this many words before or after it.
 NEGATIVE_WORD_WINDOW = 5
 _CLAUSE_BOUNDARIES = frozenset(
-    {"but", "although", "though", "while", "whereas", "howev", "which", "who", "becaus", "sinc", "despit", "yet"}
+    {
+        "but",
+        "although",
+        "though",
+        "while",
+        "whereas",
+        "howev",
+        "which",
+        "who",
+        "becaus",
+        "sinc",
+        "despit",
+        "yet",
+        "until",
+        "unless",
+    }
 )
 
 
