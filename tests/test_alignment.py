@@ -205,3 +205,25 @@ def test_the_same_plant_or_one_named_by_its_country_is_no_site_conflict() -> Non
     assert kinds("A Ukrainian nuclear power plant was seized by Russian troops.", CHERNOBYL) == []
     # Another kind of facility in another place: nothing to set against each other.
     assert "site" not in kinds("A fire broke out at the Naftan oil refinery in Novopolotsk.", CHERNOBYL)
+
+
+SHOIGU_VISIT = (
+    "The fact that prior to Putin’s trip to Belarus, Russian Defense Minister Sergey Shoigu also visited Minsk where"
+    " he met not only with his Belarusian counterpart Viktor Khrenin, but also with Lukashenko."
+)
+
+
+def test_a_visit_elsewhere_is_another_trip() -> None:
+    lexicon = default_lexicon()
+    new = analyze_claim("Belarusian Defence Minister Khrenin visited Beijing.", lexicon)
+    (conflict,) = conflicts(lexicon, new, analyze_claim(SHOIGU_VISIT, lexicon))
+    assert conflict.kind == "visit"
+    assert conflict.describe() == "tells of a visit to Beijing, the baseline claim of one to Belarus"
+    assert kinds("Lukashenko flew to Moscow for talks with Putin.", SHOIGU_VISIT) == ["visit"]
+
+
+def test_a_visit_to_a_capital_is_a_visit_to_its_country() -> None:
+    assert kinds("Shoigu arrived in Minsk on Saturday.", SHOIGU_VISIT) == []
+    assert kinds("Putin's visit to Belarus was his first in three years.", SHOIGU_VISIT) == []
+    # A claim telling no visit has nothing to set against one.
+    assert "visit" not in kinds("Khrenin said Belarus would strengthen its army.", SHOIGU_VISIT)

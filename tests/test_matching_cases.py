@@ -152,6 +152,14 @@ def test_a_completed_transfer_updates_the_promised_one_not_a_launch(matcher: Cla
     assert result.evidence["status"] == ["will transfer", "has completed"]
 
 
+def test_a_trip_elsewhere_raises_no_alert_about_the_same_minister_s_other_trip(matcher: ClaimMatcher) -> None:
+    """Khrenin in Beijing is not Shoigu's visit to Minsk, where he met Khrenin (REPEATED 89.2 before)."""
+    result = check(matcher, "Belarusian Defence Minister Khrenin visited Beijing to discuss military cooperation.")
+    assert result.verdict == "none", (result.baseline, result.evidence)
+    assert any("visit to Beijing" in conflict for conflict in result.evidence.get("conflicts", [])), result.evidence
+    matched(matcher, "Shoigu visited Minsk and met Khrenin.", "repeated", "Shoigu also visited Minsk")
+
+
 def test_a_cyrillic_claim_with_no_word_the_lexicon_bridges_raises_no_alert(matcher: ClaimMatcher) -> None:
     """A snap readiness check shares nothing the lexicon reads with "Minsk has already started
     preparations": a sentence vector alone is no evidence a reader can check."""

@@ -57,7 +57,7 @@ class Conflict:
     """One part on which the two claims disagree, with the words of each side."""
 
     kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces", "target",
-    # "border", "site"
+    # "border", "site", "visit"
     new: str
     base: str
 
@@ -77,6 +77,8 @@ class Conflict:
             return f"is about {self.new}, the baseline claim about {self.base}"
         if self.kind == "site":
             return f"is about the {self.new}, the baseline claim about the {self.base}"
+        if self.kind == "visit":
+            return f"tells of a visit to {self.new}, the baseline claim of one to {self.base}"
         if self.kind == "border":
             return f"is about the border of {self.new}, the baseline claim about the border of {self.base}"
         return f"counts {self.new}, the baseline claim counts {self.base}"
@@ -574,6 +576,43 @@ def _site_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) ->
     return None
 
 
+# A visit and where it went: "visited Beijing", "a trip to Minsk", "flew to Moscow", "arrived in Minsk". The
+# verb and its link in any case, the place a capitalised word.
+_VISIT = re.compile(
+    r"\b(?i:visit(?:ed|s|ing)?|(?:trip|visit|travel(?:l?ed|s)?|flew|flies|fly|went|came|came back) to"
+    r"|arrived in|arrives in|arrival in)\s+(?:the\s+)?([A-Z][\w’'-]+)"
+)
+# The stems of the words that tell a visit: a claim with none of them tells none.
+_VISIT_TERMS = frozenset(
+    stem(word) for word in ("visit", "trip", "travel", "fly", "flew", "went", "came", "arrived", "arrival")
+)
+
+
+@lru_cache(maxsize=4096)  # per claim: read for every candidate telling a visit too
+def _destinations(analysis: ClaimAnalysis, lexicon: Lexicon) -> dict[str, str]:
+    """Where a claim's visits went: the place as the lexicon reads it (a capital as its country) -> the
+    place as written ("Beijing")."""
+    found: dict[str, str] = {}
+    for match in _VISIT.finditer(analysis.text):
+        terms = _terms_of_word(match.group(1), lexicon)
+        if terms:
+            found.setdefault(_country_of(terms[0], lexicon), match.group(1))
+    return found
+
+
+def _visit_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    """Each claim tells of a visit, and they went to different places ("Khrenin visited Beijing" against
+    "Shoigu also visited Minsk, where he met ... Khrenin": the same minister, another trip). A capital and
+    its country are one place ("Putin's trip to Belarus", "Putin flew to Minsk")."""
+    if not _VISIT_TERMS & new.term_set or not _VISIT_TERMS & base.term_set:
+        return None  # most pairs: one of them tells no visit
+    ours = _destinations(new, lexicon)
+    theirs = _destinations(base, lexicon) if ours else {}
+    if ours and theirs and not ours.keys() & theirs.keys():
+        return Conflict("visit", ", ".join(ours.values()), ", ".join(theirs.values()))
+    return None
+
+
 # How many words from "border" a country's name may stand and still say whose border it is ("Latvia
 # reinforced its border with Belarus", "the border between Lithuania and Belarus").
 _BORDER_REACH = 4
@@ -661,6 +700,9 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
     border = _border_conflict(lexicon, new, base)
     if border is not None:
         found.append(border)
+    visit = None if event is not None else _visit_conflict(lexicon, new, base)
+    if visit is not None:
+        found.append(visit)
     counted = _count_conflict(lexicon, new, base)
     if counted is not None:
         found.append(counted)
