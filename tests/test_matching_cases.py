@@ -160,6 +160,13 @@ def test_a_trip_elsewhere_raises_no_alert_about_the_same_minister_s_other_trip(m
     matched(matcher, "Shoigu visited Minsk and met Khrenin.", "repeated", "Shoigu also visited Minsk")
 
 
+def test_troops_that_now_number_more_update_the_count(matcher: ClaimMatcher) -> None:
+    result = matched(
+        matcher, "Russian troops in Belarus now number about 30,000.", "updated", "9,000 troops in Belarus"
+    )
+    assert result.evidence["changed"] == [["9,000", "about 30,000"]], result.evidence
+
+
 def test_a_cyrillic_claim_with_no_word_the_lexicon_bridges_raises_no_alert(matcher: ClaimMatcher) -> None:
     """A snap readiness check shares nothing the lexicon reads with "Minsk has already started
     preparations": a sentence vector alone is no evidence a reader can check."""

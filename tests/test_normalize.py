@@ -284,3 +284,14 @@ def test_a_negation_stops_at_until_and_unless() -> None:
         assert not polarity(lexicon, analysis, frozenset({stem("crosses")})).negative, text
     denial = analyze_claim("Ukraine has not crossed the border.", lexicon)
     assert polarity(lexicon, denial, frozenset({stem("crossed")})).negative
+
+
+def test_a_count_after_a_counting_verb_counts_its_subject() -> None:
+    """ "Russian troops in Belarus now number about 30,000" counts troops, as "about 30,000 troops" does:
+    it updates "9,000 troops in Belarus" rather than naming a bare number."""
+    lexicon = default_lexicon()
+    assert "#troop" in terms("Russian troops in Belarus now number about 30,000.")
+    assert "#troop" in terms("The number of Russian troops in Belarus stood at 20,000 in May.")
+    assert "#troop" in terms("Officials said Russian troops total 12,000.")
+    # No counting verb before it: the count still counts what follows it, or nothing.
+    assert [t for t in analyze_claim("In 2022 Belarus had 45,000.", lexicon).terms if t.startswith("#")] == []

@@ -332,7 +332,8 @@ class Figure:
     text: str  # the figure as written (folded)
     start: int
     end: int
-    head: tuple[str, ...] = ()  # up to two words after a count: what it counts ("troops")
+    head: tuple[str, ...] = ()  # the words after a count that say what it counts ("troops"), or its
+    # subject before a counting verb ("troops ... number about 30,000")
     approximate: bool = False
 
     @property
@@ -445,6 +446,43 @@ def _qualifier(cur: _Cursor, index: int) -> tuple[str, int]:
     return "", index
 
 
+# Verbs that give a count of their subject ("Russian troops in Belarus now number about 30,000", "the
+# contingent totals 9,000", "their strength stood at 12,000"): what the count counts comes before them.
+_COUNTING_VERBS = frozenset(
+    {"number", "numbers", "numbered", "numbering", "total", "totals", "totalled", "totaled", "totalling", "totaling"}
+)
+_STANDING_VERBS = frozenset({"stand", "stands", "stood", "standing"})
+# Between a subject and its counting verb: adverbs and auxiliaries, which name nothing counted.
+_BEFORE_VERB = frozenset(
+    {"now", "already", "currently", "still", "reportedly", "allegedly", "roughly", "has", "have", "had", "may", "might"}
+)
+# Where the subject of a counting verb begins at the latest: the word before it opens another clause.
+_SUBJECT_STOPS = frozenset({"that", "and", "but", "which", "who", "while", "as", "said", "says", "when", "where"})
+
+
+def _subject_head(cur: _Cursor, start: int) -> tuple[str, ...]:
+    """What a count after a counting verb counts: the subject before the verb ("russian troops in belarus"
+    of "Russian troops in Belarus now number about 30,000"), or nothing where no such verb precedes the
+    count (`start`: where the count, its qualifier included, begins)."""
+    verb = start - 1
+    if cur.word(verb) == "at" and cur.word(verb - 1) in _STANDING_VERBS:
+        verb -= 1
+    elif cur.word(verb) not in _COUNTING_VERBS:
+        return ()
+    end = verb
+    while cur.word(end - 1) in _BEFORE_VERB:
+        end -= 1
+    begin = end
+    while begin > 0 and end - begin < 6 and cur.word(begin - 1)[:1].isalpha():
+        if cur.word(begin - 1) in _SUBJECT_STOPS:
+            break
+        begin -= 1
+    words = [cur.word(i) for i in range(begin, end)]
+    while words and (words[0] in _HEAD_SKIP or words[0] in ("its", "their", "his", "number", "total", "strength")):
+        words.pop(0)  # "the number of Russian troops", "their strength"
+    return tuple(words[:4])
+
+
 def _head(cur: _Cursor, index: int) -> tuple[str, ...]:
     words: list[str] = []
     pos = index
@@ -542,7 +580,7 @@ def _read_count(cur: _Cursor, index: int) -> tuple[Figure, int] | None:
         "",
         cur.spans[start_index][0],
         cur.spans[pos - 1][1],
-        _head(cur, pos) if kind == "count" else (),
+        (_subject_head(cur, start_index) or _head(cur, pos)) if kind == "count" else (),
         approximate=qualifier in _APPROX,
     )
     return figure, pos
