@@ -227,3 +227,27 @@ def test_a_visit_to_a_capital_is_a_visit_to_its_country() -> None:
     assert kinds("Putin's visit to Belarus was his first in three years.", SHOIGU_VISIT) == []
     # A claim telling no visit has nothing to set against one.
     assert "visit" not in kinds("Khrenin said Belarus would strengthen its army.", SHOIGU_VISIT)
+
+
+KYIV_BORDER = "Kyiv has already started tightening up the defense of Ukraine’s border with Belarus."
+PRESSURE = (
+    "The Kremlin has undoubtedly pressured Belarusian President Alexander Lukashenko to deploy troops in the conflict."
+)
+
+
+def test_the_same_act_by_another_country_is_another_agent() -> None:
+    lexicon = default_lexicon()
+    new = analyze_claim("Belarus reduced the number of troops on its border.", lexicon)
+    (conflict,) = conflicts(lexicon, new, analyze_claim(KYIV_BORDER, lexicon))
+    assert conflict.kind == "agent"  # reducing is the opposite of tightening: the same move, by another
+    assert conflict.describe() == "tells what belarus does, the baseline claim what kyiv does"
+    assert kinds("Belarus has strengthened its border with Ukraine.", KYIV_BORDER) == ["agent"]
+    assert kinds("Poland deployed troops.", PRESSURE) == ["agent"]
+    assert kinds("Russian troops have withdrawn from Belarus.", "Belarus has withdrawn its troops.") == ["agent"]
+
+
+def test_the_same_agent_or_one_named_as_a_place_is_no_agent_conflict() -> None:
+    assert kinds("Ukraine has strengthened its border with Belarus.", KYIV_BORDER) == []
+    assert kinds("Lukashenko deployed troops to the border.", PRESSURE) == []  # Lukashenko is Belarus
+    # "in Belarus" is where, not who: the troops deployed there have no agent named before the act.
+    assert "agent" not in kinds("Troops in Belarus were deployed to the border.", PRESSURE)

@@ -57,7 +57,7 @@ class Conflict:
     """One part on which the two claims disagree, with the words of each side."""
 
     kind: str  # "system", "unnamed system", "actor", "event", "other event", "count", "forces", "target",
-    # "border", "site", "visit"
+    # "border", "site", "visit", "agent"
     new: str
     base: str
 
@@ -77,6 +77,8 @@ class Conflict:
             return f"is about {self.new}, the baseline claim about {self.base}"
         if self.kind == "site":
             return f"is about the {self.new}, the baseline claim about the {self.base}"
+        if self.kind == "agent":
+            return f"tells what {self.new} does, the baseline claim what {self.base} does"
         if self.kind == "visit":
             return f"tells of a visit to {self.new}, the baseline claim of one to {self.base}"
         if self.kind == "border":
@@ -613,6 +615,68 @@ def _visit_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
     return None
 
 
+def _named_country(term: str, lexicon: Lexicon) -> str | None:
+    """The country a term names or stands for ("Kyiv", "Zelensky" -> Ukraine; "Lukashenko" -> Belarus;
+    "Poland" -> Poland), or None."""
+    country = lexicon.stands_for.get(term, term)
+    return country if country in lexicon.country_keys or country in lexicon.neighbour_keys else None
+
+
+# How far before an act its agent may stand, in words, and the words that may stand between them: the
+# auxiliaries, adverbs and aspect verbs of the act ("Russia has already deployed", "Kyiv has started
+# tightening up", "Lukashenko to deploy") and the forces of the agent ("Russian troops have withdrawn").
+_AGENT_REACH = 5
+_BETWEEN_AGENT_AND_ACT = frozenset(
+    {
+        "has", "have", "had", "is", "are", "was", "were", "be", "been", "will", "would", "could", "can", "may",
+        "might", "to", "not", "never", "already", "also", "now", "still", "recently", "just", "again", "further",
+        "reportedly", "allegedly", "undoubtedly", "clearly", "officially", "significantly", "actively", "finally",
+        "started", "starts", "start", "began", "begun", "begins", "continue", "continues", "continued", "keeps",
+        "kept", "troops", "forces", "army", "military", "soldiers", "armed", "the", "its", "their",
+    }
+)  # fmt: skip
+
+
+@lru_cache(maxsize=4096)  # per claim: read for every candidate sharing an act
+def _agents(analysis: ClaimAnalysis, lexicon: Lexicon) -> dict[str, tuple[str, str]]:
+    """Who does each act or move a claim tells (`[events] acts`, `[beat] directions`): act -> (the agent's
+    country, the agent as written), where a country, its capital or its leader stands right before it
+    ("Poland deployed troops", "Lukashenko to deploy troops"), not as a place ("troops in Belarus")."""
+    keys = lexicon.act_keys | lexicon.direction_keys
+    term_at = dict(zip(analysis.term_starts, analysis.terms, strict=True))
+    words = analysis.words
+    found: dict[str, tuple[str, str]] = {}
+    for term, start in zip(analysis.terms, analysis.term_starts, strict=True):
+        if term not in keys or term in found:
+            continue
+        for position in range(start - 1, max(start - 1 - _AGENT_REACH, -1), -1):
+            country = _named_country(term_at[position], lexicon) if position in term_at else None
+            if country is not None:
+                if position == 0 or words[position - 1] not in _PLACE_WORDS:
+                    found[term] = (country, analysis.surface_of(term_at[position]))
+                break
+            if words[position] not in _BETWEEN_AGENT_AND_ACT:
+                break
+    return found
+
+
+def _agent_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
+    """Both claims tell the same act or move, or opposite ones, each done by a country it names, and the
+    countries differ ("Poland deployed troops" against "the Kremlin ... pressured Lukashenko to deploy
+    troops"; "Belarus reduced the number of troops on its border" against "Kyiv has already started
+    tightening up the defense of Ukraine's border")."""
+    ours = _agents(new, lexicon)
+    if not ours:
+        return None  # most claims: no act with its agent right before it
+    theirs = _agents(base, lexicon)
+    for act, (country, surface) in ours.items():
+        for other, (their_country, their_surface) in theirs.items():
+            related = act == other or other in lexicon.antonyms.get(act, frozenset())
+            if related and country != their_country:
+                return Conflict("agent", surface, their_surface)
+    return None
+
+
 # How many words from "border" a country's name may stand and still say whose border it is ("Latvia
 # reinforced its border with Belarus", "the border between Lithuania and Belarus").
 _BORDER_REACH = 4
@@ -710,4 +774,11 @@ def conflicts(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> list
         forces = _forces_conflict(lexicon, new, base)
         if forces is not None:
             found.append(forces)
+    if not found:
+        # Another agent is what the other conflicts often tell already (another nation's forces, another
+        # neighbour's border): counted only where they find nothing, so that one difference costs one
+        # penalty.
+        agent = _agent_conflict(lexicon, new, base)
+        if agent is not None:
+            found.append(agent)
     return found

@@ -90,14 +90,14 @@ SETTLED_COPY_MARGIN = 2.0
 # of the 181 real articles of the extraction benchmark, 7% are encoded instead of 76%.
 ENCODER_GATE_SHARE = 0.4
 # The conflicts (see `alignment`) that rule a match out wherever the candidate still leads: another
-# border, site, weapon system, armed group, event or trip is another proposition however alike the words ("Latvia
+# border, site, weapon system, armed group, agent, event or trip is another proposition however alike the words ("Latvia
 # reinforced its border with Belarus" against Kyiv's defence of Ukraine's border). A conflict already costs
 # the candidate its rank (`ALIGNMENT_PENALTY`); where it still leads, every other candidate was further off.
 # Not the figures' conflicts ("count", "forces"): what a count counts is read from a few head words, which
 # a paraphrase may word otherwise ("two Su-25 ground-attack jets" and "two Su-25 attack aircraft"), so
 # those only weigh in the score. On dev, dev-cyrillic and CheckThat! dev no alert had a conflict at all.
 DISQUALIFYING = frozenset(
-    {"system", "unnamed system", "actor", "event", "other event", "target", "site", "border", "visit"}
+    {"system", "unnamed system", "actor", "agent", "event", "other event", "target", "site", "border", "visit"}
 )
 # How many claims, by cheap overlap, by BM25 and by dense similarity each, get the full score.
 DEFAULT_CANDIDATES = 50
