@@ -167,6 +167,15 @@ def test_troops_that_now_number_more_update_the_count(matcher: ClaimMatcher) -> 
     assert result.evidence["changed"] == [["9,000", "about 30,000"]], result.evidence
 
 
+def test_too_small_to_fight_agrees_with_not_enough_troops_to_fight(matcher: ClaimMatcher) -> None:
+    """ "Too small to fight" says it will not: the same claim as "does not have enough troops to fight",
+    not its contradiction (it was CONTRADICTED); "large enough to fight" still contradicts it."""
+    text = "The Belarusian army is too small to fight a war with Ukraine."
+    matched(matcher, text, "repeated", "does not have enough troops to fight")
+    text = "The Belarusian army is large enough to fight a war against Ukraine."
+    matched(matcher, text, "contradicted", "does not have enough troops to fight")
+
+
 def test_a_cyrillic_claim_with_no_word_the_lexicon_bridges_raises_no_alert(matcher: ClaimMatcher) -> None:
     """A snap readiness check shares nothing the lexicon reads with "Minsk has already started
     preparations": a sentence vector alone is no evidence a reader can check."""
