@@ -176,6 +176,13 @@ def test_too_small_to_fight_agrees_with_not_enough_troops_to_fight(matcher: Clai
     matched(matcher, text, "contradicted", "does not have enough troops to fight")
 
 
+def test_a_cyrillic_claim_sharing_more_concepts_finds_the_claim_that_says_more(matcher: ClaimMatcher) -> None:
+    """Increased, number and airstrikes: the airstrikes claim, not "forces are increasing their presence",
+    which e5 put first on "increased" alone."""
+    text = "Росія збільшила кількість авіаударів з території Білорусі."
+    matched(matcher, text, "repeated", "increased the number of airstrikes")
+
+
 def test_a_cyrillic_claim_with_no_word_the_lexicon_bridges_raises_no_alert(matcher: ClaimMatcher) -> None:
     """A snap readiness check shares nothing the lexicon reads with "Minsk has already started
     preparations": a sentence vector alone is no evidence a reader can check."""

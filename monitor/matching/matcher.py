@@ -117,6 +117,10 @@ ALIGNMENT_PENALTY = 4.0
 # this many points. Measured on dev-cyrillic.jsonl, top-1 / top-3: 0 points 0.60 / 0.85, 1 0.80 / 0.90,
 # 1.5 0.80 / 0.90, 2 0.80 / 0.90; for English claims any bonus cost dev.jsonl a top-3 hit, so none.
 CONCEPT_BONUS_CYRILLIC = 1.5
+# For each such concept, up to this many: a candidate sharing more of the claim's concepts says more of what
+# it says ("Росія збільшила кількість авіаударів з території Білорусі": increased, number and airstrikes, not
+# only "increasing their presence"). dev-cyrillic (both configurations) unchanged at 2 and 3.
+CONCEPT_BONUS_MOST = 2
 # An English claim denying a concept of the lexicon as a fact ("has not taken any part": take part /
 # participate) speaks to the claim asserting it as a fact: that candidate gains this many points, as many
 # as an alignment conflict costs (see `ClaimMatcher._denial_bonus` and `_asserts`). Measured on dev
@@ -454,7 +458,7 @@ class ClaimMatcher:
         moved = [
             c.penalised(
                 ALIGNMENT_PENALTY * len(parts)
-                - (bonus * self._shares_concept(analysis, c) if bonus else 0.0)
+                - (bonus * self._shared_concepts(analysis, c) if bonus else 0.0)
                 - (self._denial_bonus(denied, c.doc, cyrillic=cyrillic) if denied else 0.0)
                 - (
                     COUNT_AGREEMENT_BONUS
@@ -559,12 +563,13 @@ class ClaimMatcher:
             for term, start in zip(base.terms, base.term_starts, strict=True)
         )
 
-    def _shares_concept(self, analysis: ClaimAnalysis, candidate: ScoredCandidate) -> bool:
-        """Whether the candidate asserts one of the things the claim asserts, as the lexicon groups them
-        (take part / participate, withdraw / pull out), beyond the beat's common words."""
+    def _shared_concepts(self, analysis: ClaimAnalysis, candidate: ScoredCandidate) -> int:
+        """How many of the things the claim asserts, as the lexicon groups them (take part / participate,
+        withdraw / pull out), the candidate asserts too, beyond the beat's common words, up to
+        `CONCEPT_BONUS_MOST`."""
         lexicon = self.index.lexicon
         concepts = {t for t in analysis.terms if t in lexicon.concept_keys and t not in self.index.beat_terms}
-        return bool(concepts & set(self.index.analysis(candidate.doc).terms))
+        return min(len(concepts & set(self.index.analysis(candidate.doc).terms)), CONCEPT_BONUS_MOST)
 
     def _judge(
         self, analysis: ClaimAnalysis, ranked: list[ScoredCandidate], examined: list[Examined] | None = None
