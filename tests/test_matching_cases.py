@@ -183,6 +183,14 @@ def test_a_cyrillic_claim_sharing_more_concepts_finds_the_claim_that_says_more(m
     matched(matcher, text, "repeated", "increased the number of airstrikes")
 
 
+def test_stationed_troops_update_the_count_whatever_the_claim_says_they_can_do(matcher: ClaimMatcher) -> None:
+    """The count is what "12,000 Russian troops are now stationed in Belarus" and "With only 9,000 troops
+    in Belarus, Russia can seize some villages" share: stationing and seizing are no other event for it
+    (it REPEATED "forces are increasing their presence" behind that conflict)."""
+    result = matched(matcher, "About 12,000 Russian troops are now stationed in Belarus.", "updated", "9,000 troops")
+    assert "conflicts" not in result.evidence
+
+
 def test_a_cyrillic_claim_with_no_word_the_lexicon_bridges_raises_no_alert(matcher: ClaimMatcher) -> None:
     """A snap readiness check shares nothing the lexicon reads with "Minsk has already started
     preparations": a sentence vector alone is no evidence a reader can check."""

@@ -45,7 +45,7 @@ from functools import lru_cache
 
 from monitor.matching.figures import Figure
 from monitor.matching.lexicon import Lexicon
-from monitor.matching.normalize import ClaimAnalysis, head_keys
+from monitor.matching.normalize import COUNT_PREFIX, ClaimAnalysis, head_keys
 from monitor.matching.text import stem
 
 # The entity keys that name a nation whose forces a figure can count.
@@ -361,9 +361,14 @@ def _event_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
 
 
 def _family_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -> Conflict | None:
-    """Each claim tells only events of one family, and the families differ (see `Lexicon.event_families`)."""
+    """Each claim tells only events of one family, and the families differ (see `Lexicon.event_families`).
+    Not where both count the same thing: the count is then what they share ("About 12,000 Russian troops are
+    now stationed in Belarus" updates "With only 9,000 troops in Belarus, Russia can seize some villages",
+    whatever either tells of what the troops do)."""
     new_events, base_events = _events(new, lexicon), _events(base, lexicon)
     if not new_events or not base_events or new_events & base_events:
+        return None
+    if any(term[:1] == COUNT_PREFIX for term in new.term_set & base.term_set):
         return None
     for family in lexicon.event_families:
         for other in lexicon.event_families:
