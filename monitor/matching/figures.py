@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _UNITS = {
     "zero": 0,
@@ -335,6 +335,7 @@ class Figure:
     head: tuple[str, ...] = ()  # the words after a count that say what it counts ("troops"), or its
     # subject before a counting verb ("troops ... number about 30,000")
     approximate: bool = False
+    year: int | None = None  # the year a date or a month is given with ("late January 2023")
 
     @property
     def token(self) -> str:
@@ -524,15 +525,17 @@ def _read_date(cur: _Cursor, index: int) -> tuple[Figure, int] | None:
     unambiguous = word in _UNAMBIGUOUS_MONTHS
     if day is None and not unambiguous and cur.word(index - 1) not in _MONTH_CONTEXT and not _is_year(cur.word(end)):
         return None
+    year: int | None = None
     if _is_year(cur.word(end)) or (cur.word(end) == "," and _is_year(cur.word(end + 1))):
         end = end + 1 if _is_year(cur.word(end)) else end + 2
+        year = int(cur.word(end - 1))
         if cur.word(end) in _YEAR_WORDS:  # "28 февраля 2022 г.", "у 2022 годзе"
             end += 1
     text_end = cur.spans[end - 1][1]
     if day is None:
-        return Figure("month", month, month, "", cur.spans[start][0], text_end), end
+        return Figure("month", month, month, "", cur.spans[start][0], text_end, year=year), end
     value = month * 100 + day
-    return Figure("date", value, value, "", cur.spans[start][0], text_end), end
+    return Figure("date", value, value, "", cur.spans[start][0], text_end, year=year), end
 
 
 def _is_year(word: str) -> bool:
@@ -617,12 +620,7 @@ def extract_figures(folded: str) -> list[Figure]:
             index += 1
             continue
         figure, index = found
-        text = folded[figure.start : figure.end]
-        figures.append(
-            Figure(
-                figure.kind, figure.low, figure.high, text, figure.start, figure.end, figure.head, figure.approximate
-            )
-        )
+        figures.append(replace(figure, text=folded[figure.start : figure.end]))
     return figures
 
 

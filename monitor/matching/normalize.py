@@ -7,7 +7,6 @@ name variant or synonym, possibly several words long); figures become one token 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,17 +45,12 @@ class ClaimAnalysis:
         return term
 
 
-# The year a day or a month is dated with ("late January 2023", "28 февраля 2022 г."): the figure keeps the
-# day or month, the claim's words the year too, so that "January 2023" and "in 2023" share it.
-_YEAR_OF_DATE = re.compile(r"\b(?:19|20)\d\d\b")
-
-
 def _replace_figures(folded: str, figures: list[Figure]) -> str:
     parts: list[str] = []
     cursor = 0
     for figure in figures:
-        year = _YEAR_OF_DATE.search(figure.text) if figure.kind in ("date", "month") else None
-        token = f"{figure.token} y{year.group()}" if year else figure.token
+        # A date's year stays among the claim's words too ("late January 2023" shares 2023 with "in 2023").
+        token = figure.token if figure.year is None else f"{figure.token} y{figure.year}"
         parts += [folded[cursor : figure.start], f" {token} "]
         cursor = figure.end
     parts.append(folded[cursor:])
