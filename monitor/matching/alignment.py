@@ -368,7 +368,7 @@ def _family_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) 
     new_events, base_events = _events(new, lexicon), _events(base, lexicon)
     if not new_events or not base_events or new_events & base_events:
         return None
-    if any(term[:1] == COUNT_PREFIX for term in new.term_set & base.term_set):
+    if any(term[:1] == COUNT_PREFIX and term in base.terms for term in new.terms):
         return None
     for family in lexicon.event_families:
         for other in lexicon.event_families:
@@ -611,7 +611,7 @@ def _visit_conflict(lexicon: Lexicon, new: ClaimAnalysis, base: ClaimAnalysis) -
     """Each claim tells of a visit, and they went to different places ("Khrenin visited Beijing" against
     "Shoigu also visited Minsk, where he met ... Khrenin": the same minister, another trip). A capital and
     its country are one place ("Putin's trip to Belarus", "Putin flew to Minsk")."""
-    if not _VISIT_TERMS & new.term_set or not _VISIT_TERMS & base.term_set:
+    if _VISIT_TERMS.isdisjoint(new.terms) or _VISIT_TERMS.isdisjoint(base.terms):
         return None  # most pairs: one of them tells no visit
     ours = _destinations(new, lexicon)
     theirs = _destinations(base, lexicon) if ours else {}

@@ -459,6 +459,9 @@ _BEFORE_VERB = frozenset(
 )
 # Where the subject of a counting verb begins at the latest: the word before it opens another clause.
 _SUBJECT_STOPS = frozenset({"that", "and", "but", "which", "who", "while", "as", "said", "says", "when", "where"})
+# The words a subject begins with that are not what it counts ("the number of Russian troops", "their
+# strength"), besides `_HEAD_SKIP`.
+_SUBJECT_SKIP = frozenset({"its", "their", "his", "number", "total", "strength"})
 
 
 def _subject_head(cur: _Cursor, start: int) -> tuple[str, ...]:
@@ -479,8 +482,8 @@ def _subject_head(cur: _Cursor, start: int) -> tuple[str, ...]:
             break
         begin -= 1
     words = [cur.word(i) for i in range(begin, end)]
-    while words and (words[0] in _HEAD_SKIP or words[0] in ("its", "their", "his", "number", "total", "strength")):
-        words.pop(0)  # "the number of Russian troops", "their strength"
+    while words and (words[0] in _HEAD_SKIP or words[0] in _SUBJECT_SKIP):
+        words.pop(0)
     return tuple(words[:4])
 
 

@@ -862,15 +862,15 @@ class ClaimMatcher:
         threshold = self.threshold_for(analysis, ranked)
         common = shared_terms(analysis, base)
         too_little = self._too_little_in_common(own, base, common, reaches=score >= threshold)
-        if too_little is None and score >= threshold and any(c.kind in DISQUALIFYING for c in best.conflicts):
-            described = [conflict.describe() for conflict in best.conflicts]
-            reason = "the nearest claim states another proposition: their parts disagree"
+        refused: dict[str, Any] | None = None if too_little is None else {"reason": too_little}
+        if refused is None and score >= threshold and any(c.kind in DISQUALIFYING for c in best.conflicts):
+            refused = {
+                "reason": "the nearest claim states another proposition: their parts disagree",
+                "conflicts": [conflict.describe() for conflict in best.conflicts],
+            }
+        if refused is not None:
             nearest = self.index.refs[best.candidate.doc]
-            disagrees = {"reason": reason, "conflicts": described}
-            return MatchResult(text, "none", score, nearest, disagrees, candidates[:top_k])
-        if too_little is not None:
-            nearest = self.index.refs[best.candidate.doc]
-            return MatchResult(text, "none", score, nearest, {"reason": too_little}, candidates[:top_k])
+            return MatchResult(text, "none", score, nearest, refused, candidates[:top_k])
         if score < threshold:
             shared = rarest_first(shared_terms(analysis, base), self.index.term_idf)
             evidence: dict[str, Any] = {
