@@ -354,6 +354,21 @@ def test_not_this_but_that_denies_only_this(matcher: ClaimMatcher) -> None:
     assert check(matcher, "Russia may strike not from Belarus, but from Crimea.").verdict == "contradicted"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ukrainian generals expect a new offensive that may start not in Donbas, but from Belarus.",
+        "Ukraine expects a new Russian assault, which could come not from the east, but from Belarus.",
+    ],
+)
+def test_a_forecast_moving_only_the_place_is_set_against_the_doubt(matcher: ClaimMatcher, text: str) -> None:
+    """ "Not in Donbas, but from Belarus" still foresees the offensive, from Belarus: like any forecast of
+    an attack it speaks to the claim doubting one ("no indications that Russia is preparing to attack"),
+    which it contradicts by that claim's negation."""
+    result = matched(matcher, text, "contradicted", "no indications that Russia is preparing to attack")
+    assert result.evidence["negated_in"] == "baseline", result.evidence
+
+
 def test_a_strike_group_is_a_formation_not_a_strike(matcher: ClaimMatcher) -> None:
     """ "Strike force", "strike group" name a formation of troops: a claim that none was formed denies no
     strike, so it is not set against the claims about strikes from Belarus."""

@@ -416,10 +416,12 @@ class ClaimMatcher:
     def _foreseen(self, analysis: ClaimAnalysis) -> frozenset[str]:
         """The events an English claim foresees (`[events] acts`: attack, join...) where it tells
         what is planned, possible or feared ("could launch", "in the coming months", "warned"); nothing for a
-        claim that denies anything ("may strike not from Belarus, but from Crimea" is set against the claim
-        that Belarus's territory is used, not against a doubt), nor for a Russian, Ukrainian or Belarusian
+        claim that denies anything of an event or a country ("may strike not from Belarus, but from Crimea"
+        is set against the claim that Belarus's territory is used, not against a doubt; "may start not in
+        Donbas, but from Belarus" only moves the place, and still foresees the assault: see
+        `verdict.denies_what_it_speaks_of`), nor for a Russian, Ukrainian or Belarusian
         one (whose future is in the verb's form, and whose ranking the lexicon's concepts move already)."""
-        from monitor.matching.verdict import denied_positions, speaks_of_plans
+        from monitor.matching.verdict import denies_what_it_speaks_of, speaks_of_plans
 
         lexicon = self.index.lexicon
         terms = analysis.term_set
@@ -428,7 +430,7 @@ class ClaimMatcher:
             return frozenset()
         if not (terms & lexicon.attitude_keys or speaks_of_plans(lexicon, analysis)):
             return frozenset()
-        return frozenset() if denied_positions(lexicon, analysis) else events
+        return frozenset() if denies_what_it_speaks_of(lexicon, analysis) else events
 
     def _doubts(self, doc: int, foreseen: frozenset[str]) -> bool:
         """Whether a baseline claim doubts or denies one of the events a claim foresees ("is unlikely to

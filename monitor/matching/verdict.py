@@ -219,6 +219,29 @@ def denied_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
     return positions
 
 
+def denies_what_it_speaks_of(lexicon: Lexicon, analysis: ClaimAnalysis) -> bool:
+    """Whether a claim denies anything of an event or of the countries it names: a refutation of a clause
+    ("denied that ..."), or any negation but one that only corrects a place or manner and asserts the rest
+    ("the assault may start not in Donbas, but in the direction of Kyiv, from Belarus" foresees the
+    assault, from Belarus; "may strike not from Belarus, but from Crimea" denies Belarus its part, so it
+    does deny)."""
+    masked = _masked_positions(lexicon, analysis)
+    words = analysis.words
+    refutations = _find(lexicon.refutation, analysis, masked)
+    if any(cue.end < len(words) and words[cue.end] in _REFUTED_CLAUSE for cue in refutations):
+        return True
+    telling = lexicon.act_keys | lexicon.country_keys
+    for cue in _negation_cues(lexicon, analysis, masked):
+        scope = _scope(lexicon, analysis, cue)
+        if not _contrastive(analysis, scope):
+            return True
+        if any(
+            start in scope and term in telling for term, start in zip(analysis.terms, analysis.term_starts, strict=True)
+        ):
+            return True
+    return False
+
+
 def speaks_of_plans(lexicon: Lexicon, analysis: ClaimAnalysis) -> bool:
     """Whether a claim tells what is planned, intended or possible ("will", "does not plan to", "не
     намерен"), not only what has happened."""
