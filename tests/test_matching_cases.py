@@ -369,6 +369,42 @@ def test_a_forecast_moving_only_the_place_is_set_against_the_doubt(matcher: Clai
     assert result.evidence["negated_in"] == "baseline", result.evidence
 
 
+@pytest.mark.parametrize(
+    ("framed", "statement"),
+    [
+        (
+            "On Monday, the Kyiv Independent published an interview with Serhiy Naiev, commander of the Joint "
+            "Forces, in which Naiev said that Russia is preparing to attack Ukraine from Belarus again.",
+            "Naiev said that Russia is preparing to attack Ukraine from Belarus again.",
+        ),
+        (
+            "In an interview with the BBC last week, Lukashenko said that Belarus had bought Iskander missiles "
+            "and S-400 systems from Russia.",
+            "Lukashenko said that Belarus had bought Iskander missiles and S-400 systems from Russia.",
+        ),
+        (
+            "At a press conference in Kyiv on Friday, Demchenko stated that Belarusian troops have not entered "
+            "Ukraine.",
+            "Belarusian troops have not entered Ukraine.",
+        ),
+    ],
+)
+def test_a_reported_statement_matches_as_the_statement_does(matcher: ClaimMatcher, framed: str, statement: str) -> None:
+    """Where and when a statement was made (the interview, the press conference) is not what it claims:
+    the frame's words no longer pull the match elsewhere or dilute its score; nor does a speaker no baseline
+    claim names ("Demchenko stated that" went to Lukashenko's reported promise, and was refused)."""
+    in_frame, alone = check(matcher, framed), check(matcher, statement)
+    assert in_frame.verdict != "none", in_frame.evidence
+    assert (in_frame.verdict, in_frame.baseline) == (alone.verdict, alone.baseline)
+    assert abs(in_frame.score - alone.score) < 5, (in_frame.score, alone.score)
+
+
+def test_an_unnamed_speaker_does_not_draw_the_reported_statements(matcher: ClaimMatcher) -> None:
+    """A speaker the baseline never names is left out of the lookup: what they said is about the troops."""
+    text = "Demchenko stated that Belarusian troops have not entered Ukraine."
+    matched(matcher, text, "contradicted", "Belarusian troops have reportedly entered Ukraine")
+
+
 def test_a_strike_group_is_a_formation_not_a_strike(matcher: ClaimMatcher) -> None:
     """ "Strike force", "strike group" name a formation of troops: a claim that none was formed denies no
     strike, so it is not set against the claims about strikes from Belarus."""

@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from monitor.matching import background_encoding
 from monitor.matching.alignment import Conflict, both_count, conflicts, same_count
+from monitor.matching.attribution import looked_up_as, read_report
 from monitor.matching.index import BaselineIndex, FloatArray, IntArray, QueryTerms, QueryVectors
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.model import Candidate, MatchResult
@@ -652,10 +653,15 @@ class ClaimMatcher:
             context if context and names_nothing(lexicon, analysis) else None
             for context, analysis in zip(contexts or [None] * len(texts), analyses, strict=True)
         ]
-        looked_up = [f"{context} {text}" if context else text for context, text in zip(borrowed, texts, strict=True)]
+        # A claim is looked up with the subject it borrows, or as the statement it reports, without the
+        # frame of where that was said (`attribution`); its verdict reads its own words either way.
+        looked_up = [
+            f"{context} {text}" if context else self._statement_of(text)
+            for context, text in zip(borrowed, texts, strict=True)
+        ]
         lookups = [
-            analyze_claim(text, lexicon) if context else analysis
-            for context, text, analysis in zip(borrowed, looked_up, analyses, strict=True)
+            analysis if lookup == text else analyze_claim(lookup, lexicon)
+            for lookup, text, analysis in zip(looked_up, texts, analyses, strict=True)
         ]
         results: list[MatchResult] = []
 
@@ -696,6 +702,17 @@ class ClaimMatcher:
             while waiting:
                 judge_first_waiting()
         return results
+
+    def _statement_of(self, text: str) -> str:
+        """The text a claim is looked up with where it reports a statement (`attribution`): without the
+        frame of where it was made, and without its speaker where no baseline claim uses any of the
+        speaker's words. The claim itself otherwise."""
+        report = read_report(text, self.index.lexicon)
+        if report is None:
+            return text
+        speaker = analyze_claim(report.speaker, self.index.lexicon)
+        known = len(self.index.query_terms(speaker).term_ids) > 0
+        return looked_up_as(report, known)
 
     def rank_many(self, texts: Sequence[str], analyses: Sequence[ClaimAnalysis]) -> list[list[ScoredCandidate]]:
         """`rank` for each claim, the sentence encoders run in one batch over the claims that need them
