@@ -58,6 +58,8 @@ class Report:
 def read_report(text: str, lexicon: Lexicon) -> Report | None:
     """The speaker and statement of a sentence reporting one (see the module's docstring), the frame
     before the speaker cut; None for a sentence that reports nothing in this way."""
+    if "that" not in text.lower():  # most sentences: the pattern is not searched at all
+        return None
     reporting = _reporting(lexicon.saying).search(text)
     if reporting is None:
         return None
