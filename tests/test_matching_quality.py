@@ -98,7 +98,9 @@ def test_dev_figure_stays_within_its_floor(section: str, name: str) -> None:
             f"above the ceiling {bound:g} ({FLOORS.name})"
         )
         return
-    value = float(figures[name])
+    # A verdict's own F1 is pinned as verdict_f1_<label> (issue 12 asks updated and contradicted >= 0.55).
+    label = name.removeprefix("verdict_f1_")
+    value = float(figures["verdict_f1"][label] if label != name else figures[name])
     assert value >= bound, (
         f"matching.{section}.{name} fell to {value:.3f}, below its floor {bound:.2f} ([{section}] in {FLOORS.name})"
     )
