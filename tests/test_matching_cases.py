@@ -228,6 +228,15 @@ def test_without_saying_is_no_denial(matcher: ClaimMatcher) -> None:
     assert result.verdict == "repeated" or result.evidence.get("negated_in") == "baseline", result.evidence
 
 
+def test_what_a_claim_leaves_unsaid_carries_no_match(matcher: ClaimMatcher) -> None:
+    """ "Without saying how many soldiers were involved" claims no involvement: it shared "join" (involved)
+    with "Belarus, for its part, is unlikely to join Putin's military adventures", which the sentence then
+    CONTRADICTED at 96.4."""
+    result = check(matcher, "Russia has sent more soldiers to Belarus without saying how many soldiers were involved.")
+    assert result.verdict == "none", result.evidence
+    assert result.evidence["reason"].endswith("which tells what is left unsaid"), result.evidence
+
+
 def test_a_purchase_put_into_service_is_an_update(matcher: ClaimMatcher) -> None:
     result = check(
         matcher,

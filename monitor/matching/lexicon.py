@@ -143,6 +143,7 @@ class Lexicon:
     relative_words: frozenset[str]  # folded relative pronouns ("which", "who", "который"...)
     coordinators: frozenset[str]  # folded words that join a second predicate to the first ("and", "и")
     background: frozenset[str]  # folded words opening a phrase that sets a claim's time or cause ("after")
+    unsaid: frozenset[str]  # folded phrases opening what a claim leaves unsaid ("without saying")
     pronouns: frozenset[str]  # folded personal and demonstrative pronouns that can be a claim's subject
     connectives: frozenset[str]  # folded words a sentence may open with before its subject ("but")
     stages: tuple[tuple[str, str], ...]
@@ -355,6 +356,7 @@ def build_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         relative_words=frozenset(fold_text(word) for word in _strings(data, "clauses", "relative", origin)),
         coordinators=frozenset(fold_text(word) for word in _strings(data, "clauses", "coordinators", origin)),
         background=frozenset(fold_text(word) for word in _strings(data, "clauses", "background", origin)),
+        unsaid=frozenset(fold_text(phrase) for phrase in _strings(data, "clauses", "unsaid", origin)),
         pronouns=frozenset(fold_text(word) for word in _strings(data, "context", "pronouns", origin)),
         connectives=frozenset(fold_text(word) for word in _strings(data, "context", "connectives", origin)),
         stages=tuple((canonical(a), canonical(b)) for a, b in _pairs(data, "status", "stages", origin)),

@@ -781,14 +781,19 @@ class ClaimMatcher:
 
     def _background(self, own: ClaimAnalysis) -> tuple[frozenset[str], list[str]]:
         """The terms a claim names only in phrases that set its time or cause (`[clauses] background`:
-        "after Russia's invasion of Ukraine", up to the next comma), and those phrases as written
+        "after Russia's invasion of Ukraine", up to the next comma) or that tell what it leaves unsaid
+        (`[clauses] unsaid`: "without saying how many were involved"), and those phrases as written
         (folded); nothing where it has none."""
-        cues = self.index.lexicon.background
-        if not cues or not set(own.words) & cues:
+        lexicon = self.index.lexicon
+        cues, unsaid = lexicon.background, lexicon.unsaid
+        words = set(own.words)
+        if not (words & cues or (unsaid and any(phrase.split()[0] in words for phrase in unsaid))):
             return frozenset(), []
-        pattern = _background_pattern(cues)
+        pattern = _background_pattern(cues | unsaid)
         phrases = [match.group().strip(" .!?") for match in pattern.finditer(own.folded)]
-        rest = analyze_claim(pattern.sub(" ", own.folded), self.index.lexicon).term_set
+        if not phrases:
+            return frozenset(), []
+        rest = analyze_claim(pattern.sub(" ", own.folded), lexicon).term_set
         return own.term_set - rest, phrases
 
     def _too_little_in_common(
@@ -822,7 +827,11 @@ class ClaimMatcher:
         if reason is not None and common & background:
             # Said, so that a reader sees why words both claims use do not count.
             set_aside = ", ".join(base.surface_of(term) for term in sorted(common & background))
-            reason += f'; {set_aside} shared only in "{"; ".join(phrases)}", which says when or why'
+            unsaid = [phrase for phrase in phrases if phrase.startswith(tuple(self.index.lexicon.unsaid))]
+            what = "which says when or why" if not unsaid else "which tells what is left unsaid"
+            if unsaid and len(unsaid) < len(phrases):
+                what = "which say when, why or what is left unsaid"
+            reason += f'; {set_aside} shared only in "{"; ".join(phrases)}", {what}'
         return reason
 
     def _too_little(self, own: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> str | None:
@@ -944,8 +953,11 @@ def _likely_doubts_first(items: list[Examined], model: RelevanceModel, threshold
 
 @lru_cache(maxsize=8)  # one per lexicon: the pattern is built once, not for every claim that reaches the threshold
 def _background_pattern(cues: frozenset[str]) -> re.Pattern[str]:
-    """A phrase that sets a claim's time or cause: a cue word, up to the next comma, semicolon or colon."""
-    return re.compile(r"\b(?:" + "|".join(re.escape(word) for word in sorted(cues)) + r")\b[^,;:]*")
+    """A phrase that sets a claim's time or cause, or tells what it leaves unsaid: a cue word or phrase, up to
+    the next comma, semicolon or colon."""
+    return re.compile(
+        r"\b(?:" + "|".join(re.escape(cue) for cue in sorted(cues, key=len, reverse=True)) + r")\b[^,;:]*"
+    )
 
 
 def _top(values: np.ndarray, count: int) -> np.ndarray:
