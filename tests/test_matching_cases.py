@@ -421,6 +421,13 @@ def test_a_strike_group_is_a_formation_not_a_strike(matcher: ClaimMatcher) -> No
     assert result.verdict != "contradicted" or "strikes" not in (result.baseline.text if result.baseline else "")
 
 
+def test_an_offensive_group_is_a_formation_not_an_offensive(matcher: ClaimMatcher) -> None:
+    """An "offensive group" is a formation, as a strike group is: that none is forming denies no strike (it
+    was CONTRADICTED against "it remains unclear ... who conducted the strikes", on offensive = strikes)."""
+    result = check(matcher, "There are no signs of an offensive group forming in Belarus.")
+    assert "strikes" not in (result.baseline.text if result.baseline and result.verdict != "none" else "")
+
+
 def test_what_sets_a_claims_time_or_cause_is_not_what_it_claims(matcher: ClaimMatcher) -> None:
     """ "After Russia's invasion of Ukraine" says when the athletes were banned: it shares nothing of
     the claim that Belarus takes part in the invasion, however near the two sentences are in vectors."""
