@@ -7,12 +7,16 @@ Peak memory is the largest sum of the memory of this script's child processes at
 the crawl with its analyzer and writer processes, or the bare spider (the site server excluded); as
 resident memory (`crawl.peak_memory`, a page that several processes map counted in each) and as
 proportional memory (`crawl.peak_memory_pss`, such a page split between them: what the machine gives).
-Run: `.venv/bin/python bench/bench_crawl.py [--pages 2000] [--quick] [--ingest-workers N]`.
+With `--text real` the pages' sentences are real article sentences (general news from the extraction
+benchmark) instead of the beat's words strung together: few of them come near a baseline claim, as in
+real coverage, so few reach the sentence encoders (figures `crawl.real_text.*`).
+Run: `.venv/bin/python bench/bench_crawl.py [--pages 2000] [--quick] [--ingest-workers N] [--text real]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import random
@@ -21,14 +25,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from _common import Figures
+from _common import Figures, shared_dir
 
 from monitor.catalog.baseline_store import load_bundled_baseline
 from monitor.catalog.sources import add_source
@@ -36,6 +40,7 @@ from monitor.catalog.watch_terms import install_default_watch_terms
 from monitor.crawling.runs import CrawlLimits, run_crawl
 from monitor.demo.site import LOCAL_SITE_NETWORK, LOCAL_SITE_POLICY
 from monitor.storage.engine import make_engine, migrate, session_scope
+from monitor.text.sentences import split_sentences
 
 _WORDS = [
     "border",
@@ -88,11 +93,24 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(words).capitalize() + f" on {rng.randint(1, 28)} May, with {rng.randint(2, 90) * 100} people."
 
 
-def article_page(number: int) -> bytes:
+def _real_sentences() -> list[str]:
+    """The sentences of the extraction benchmark's real article bodies (general news, 2020s), six words
+    or more: the text of `--text real` pages."""
+    truth = json.loads((shared_dir() / "benchmarks" / "article-extraction" / "ground-truth.json").read_text())
+    bodies = (page.get("articleBody") or "" for page in truth.values())
+    return [sentence for body in bodies for sentence in split_sentences(body) if len(sentence.split()) >= 6]
+
+
+def article_page(number: int, real: Sequence[str] = ()) -> bytes:
     """Article `number`: about 40 KB of HTML, 30 sentences (4 KB) of article text, the rest navigation,
-    scripts and metadata, as on a real news site."""
+    scripts and metadata, as on a real news site. The sentences are made of the beat's words (most of them
+    reach the sentence encoders), or drawn from `real` sentences where given (few do, as in real coverage).
+    """
     rng = random.Random(number)
-    paragraphs = "\n".join(f"<p>{' '.join(_sentence(rng) for _ in range(3))}</p>" for _ in range(10))
+    if real:
+        paragraphs = "\n".join(f"<p>{' '.join(rng.choice(real) for _ in range(3))}</p>" for _ in range(10))
+    else:
+        paragraphs = "\n".join(f"<p>{' '.join(_sentence(rng) for _ in range(3))}</p>" for _ in range(10))
     menu = "".join(f'<li><a href="/section/{i}">Section {i} of the site</a></li>' for i in range(120))
     script = "<script>var config = {" + ",".join(f'"k{i}": {i}' for i in range(1800)) + "};</script>"
     return (
@@ -110,8 +128,10 @@ def _feed(base: str, pages: int) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench</title>{items}</channel></rss>'.encode()
 
 
-def serve_site(pages: int, ready: Connection) -> None:
-    """Child process: serve the bench site until killed; send the base URL once listening."""
+def serve_site(pages: int, ready: Connection, real_text: bool = False) -> None:
+    """Child process: serve the bench site until killed; send the base URL once listening. `real_text`:
+    pages of real article sentences (see `article_page`)."""
+    real = _real_sentences() if real_text else []
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -123,7 +143,7 @@ def serve_site(pages: int, ready: Connection) -> None:
             if self.path == "/feed.rss":
                 body, kind = _feed(base, pages), "application/rss+xml"
             elif self.path.startswith("/news/2024/05/story-"):
-                body, kind = article_page(int(self.path.rsplit("-", 1)[1])), "text/html; charset=utf-8"
+                body, kind = article_page(int(self.path.rsplit("-", 1)[1]), real), "text/html; charset=utf-8"
             elif self.path == "/robots.txt":
                 body, kind = b"User-agent: *\nAllow: /\n", "text/plain"
             else:
@@ -269,6 +289,13 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="300 pages")
     parser.add_argument("--ingest-workers", type=int, help="analyzer processes (default: CrawlLimits')")
+    parser.add_argument(
+        "--text",
+        choices=("beat-words", "real"),
+        default="beat-words",
+        help="the pages' sentences: the beat's words (default, the figures issue 16 pins) or real article "
+        "sentences from shared/benchmarks/article-extraction (figures named crawl.real_text.*)",
+    )
     args = parser.parse_args()
     pages = 300 if args.quick else args.pages
     limits = CrawlLimits(extra_settings=BENCH_SETTINGS, progress_every=10**9, allowed_networks=(LOCAL_SITE_NETWORK,))
@@ -276,7 +303,7 @@ def main() -> int:
         limits = replace(limits, ingest_workers=args.ingest_workers)
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    site = context.Process(target=serve_site, args=(pages, sender), daemon=True)
+    site = context.Process(target=serve_site, args=(pages, sender, args.text == "real"), daemon=True)
     site.start()
     feed_url = receiver.recv() + "/feed.rss"
     memory = MemorySampler(exclude={site.pid} if site.pid else set())
@@ -293,12 +320,13 @@ def main() -> int:
     largest_child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     peak_mb = max(memory.peak_mb, largest_child_mb)
     figures = Figures()
-    figures.add("crawl.pages", float(pages), "pages", digits=0)
-    figures.add("crawl.bare_pages_per_s", bare_rate, "pages/s", digits=1)
-    figures.add("crawl.pipeline_pages_per_s", pipeline_rate, "pages/s", digits=1)
-    figures.add("crawl.pipeline_vs_bare", pipeline_rate / bare_rate, "ratio", digits=2)
-    figures.add("crawl.peak_memory", peak_mb, "MB", digits=0)
-    figures.add("crawl.peak_memory_pss", memory.peak_pss_mb, "MB", digits=0)
+    prefix = "crawl.real_text" if args.text == "real" else "crawl"
+    figures.add(f"{prefix}.pages", float(pages), "pages", digits=0)
+    figures.add(f"{prefix}.bare_pages_per_s", bare_rate, "pages/s", digits=1)
+    figures.add(f"{prefix}.pipeline_pages_per_s", pipeline_rate, "pages/s", digits=1)
+    figures.add(f"{prefix}.pipeline_vs_bare", pipeline_rate / bare_rate, "ratio", digits=2)
+    figures.add(f"{prefix}.peak_memory", peak_mb, "MB", digits=0)
+    figures.add(f"{prefix}.peak_memory_pss", memory.peak_pss_mb, "MB", digits=0)
     figures.save()
     return 0 if stored == pages == bare_pages else 1
 
