@@ -656,8 +656,8 @@ class ClaimMatcher:
         # A claim is looked up with the subject it borrows, or as the statement it reports, without the
         # frame of where that was said (`attribution`); its verdict reads its own words either way.
         looked_up = [
-            f"{context} {text}" if context else self._statement_of(text)
-            for context, text in zip(borrowed, texts, strict=True)
+            f"{context} {text}" if context else self._statement_of(text, analysis)
+            for context, text, analysis in zip(borrowed, texts, analyses, strict=True)
         ]
         lookups = [
             analysis if lookup == text else analyze_claim(lookup, lexicon)
@@ -703,10 +703,13 @@ class ClaimMatcher:
                 judge_first_waiting()
         return results
 
-    def _statement_of(self, text: str) -> str:
+    def _statement_of(self, text: str, analysis: ClaimAnalysis) -> str:
         """The text a claim is looked up with where it reports a statement (`attribution`): without the
         frame of where it was made, and without its speaker where no baseline claim uses any of the
-        speaker's words. The claim itself otherwise."""
+        speaker's words. The claim itself otherwise (`analysis`, its words: most claims have no word of
+        saying, and are not read further)."""
+        if self.index.lexicon.saying.isdisjoint(analysis.words):
+            return text
         report = read_report(text, self.index.lexicon)
         if report is None:
             return text
