@@ -24,6 +24,18 @@ from monitor.matching.lexicon import default_lexicon
             "Lukashenko",
             "Belarus had bought Iskander missiles.",
         ),
+        # A participle or a time clause opening the sentence sets the scene too.
+        (
+            "Speaking at a meeting of the Security Council on Tuesday, Lukashenko said that Belarus would not "
+            "send its troops to Ukraine.",
+            "Lukashenko",
+            "Belarus would not send its troops to Ukraine.",
+        ),
+        (
+            "After talks with Putin in Sochi, Lukashenko told reporters that the joint force would be enlarged.",
+            "Lukashenko",
+            "the joint force would be enlarged.",
+        ),
         # The speaker keeps the words that say who they are.
         (
             "On Tuesday, Viktor Khrenin, the defence minister, stated that the army would be enlarged.",

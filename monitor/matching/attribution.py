@@ -15,8 +15,9 @@ sits nearer the baseline's other reported statements than the claim it denies): 
 Only an English sentence with a word of saying followed by "that" (the lexicon's `[status] saying`: said,
 stated, warned, denied...) is read this way, and only two frames are cut before its speaker: a relative
 frame ("an interview ..., in which", "during which", "at which") and a setting that opens the sentence up
-to its first comma ("In early June,", "In an interview with the New York Times last week,"). This is what a
-claim is looked up with; its verdict still reads the sentence's own words (`ClaimMatcher.match_many`).
+to its first comma ("In early June,", "In an interview with the New York Times last week,", "Speaking at
+a meeting of the Security Council,", "After talks with Putin,"). This is what a claim is looked up with;
+its verdict still reads the sentence's own words (`ClaimMatcher.match_many`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ from monitor.matching.lexicon import Lexicon
 _BETWEEN = r"(?:\s+[^\s,.;:!?]+){0,6}?"
 # A relative frame ending just before the speaker: what comes before it is where the statement was made.
 _RELATIVE_FRAME = re.compile(r"(?:,\s*|\s)(?:in|during|at) which\s+", re.IGNORECASE)
-# A setting opening the sentence up to its first comma.
-_OPENING_SETTING = re.compile(r"^(?:in|on|at|during|earlier|later|last|as)\b[^,]{0,80},\s+", re.IGNORECASE)
+# A setting opening the sentence up to its first comma: when, where or how the statement was made ("In an
+# interview with the BBC,", "Speaking at a meeting of the Security Council,", "After talks with Putin,").
+_OPENING_SETTING = re.compile(
+    r"^(?:in|on|at|during|earlier|later|last|as|after|before|following|when|while|speaking|addressing|writing"
+    r"|commenting|responding|talking|asked)\b[^,]{0,80},\s+",
+    re.IGNORECASE,
+)
 
 # A statement has a subject and a verb at least: "said that day." reports nothing.
 _STATEMENT_WORDS = 3
