@@ -28,7 +28,7 @@ from monitor.cli.check_output import result_to_json
 from monitor.matching import BaselineClaimRef, BaselineIndex, ClaimMatcher, Encoders
 from monitor.matching.encoder import load_encoder
 from monitor.matching.multilingual import load_multilingual_encoder
-from monitor.matching.normalize import analyze_claim
+from monitor.matching.normalize import ClaimAnalysis, analyze_claim
 from monitor.matching.semantic import load_embeddings
 from monitor.matching.verdict import decide
 
@@ -116,20 +116,28 @@ def verdict_given_claim(matcher: ClaimMatcher, pairs: list[dict[str, Any]], scor
     index = matcher.index
     every: list[bool] = []
     first: list[bool] = []
-    seen: set[str] = set()
+    # Per sentence, once: its analysis and the unit of each claim it is closest to.
+    units: dict[str, tuple[ClaimAnalysis, dict[int, int]]] = {}
     for pair in pairs:
         if pair["label"] == "none":
             continue
         doc = next((i for i, ref in enumerate(index.refs) if score.same_claim(ref.text, pair["baseline"])), None)
         if doc is None:
             continue
-        own = analyze_claim(pair["new"], index.lexicon)
-        unit = next((c.unit for c in matcher.rank(own) if c.doc == doc), None)
-        clause = index.unit_analysis(unit) if unit is not None and index.unit_spans[unit] is not None else None
+        sentence = pair["new"]
+        is_first = sentence not in units
+        if is_first:
+            own = analyze_claim(sentence, index.lexicon)
+            closest: dict[int, int] = {}
+            for candidate in matcher.rank(own):
+                closest.setdefault(candidate.doc, candidate.unit)
+            units[sentence] = own, closest
+        own, closest = units[sentence]
+        unit = closest.get(doc)
+        clause = None if unit is None else index.clause_analysis(unit)
         verdict, _ = decide(index.lexicon, own, index.analysis(doc), index.term_idf, clause=clause)
         every.append(verdict == pair["label"])
-        if pair["new"] not in seen:
-            seen.add(pair["new"])
+        if is_first:
             first.append(verdict == pair["label"])
     return {
         "verdict_given_claim": sum(every) / max(1, len(every)),

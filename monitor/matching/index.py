@@ -526,6 +526,11 @@ class BaselineIndex:
         """The full analysis of one baseline claim, made again on demand (the index keeps only terms)."""
         return analyze_claim(self.refs[doc].text, self.lexicon)
 
+    def clause_analysis(self, unit: int) -> ClaimAnalysis | None:
+        """The analysis of a unit that is one clause of its claim (what a verdict reads polarity and status
+        in); None for a unit that is the whole claim."""
+        return self.unit_analysis(unit) if self.unit_spans[unit] is not None else None
+
     @lru_cache(maxsize=4096)  # noqa: B019
     def unit_analysis(self, unit: int) -> ClaimAnalysis:
         """The full analysis of one unit's text (claim or clause), made on demand."""

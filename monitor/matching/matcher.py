@@ -915,8 +915,7 @@ class ClaimMatcher:
             # reader checking by hand wants to see what came closest.
             close = self.index.refs[best.candidate.doc] if score >= NEAREST_SCORE else None
             return MatchResult(text, "none", score, close, evidence, candidates[:top_k])
-        unit = best.candidate.unit
-        clause = self.index.unit_analysis(unit) if self.index.unit_spans[unit] is not None else None
+        clause = self.index.clause_analysis(best.candidate.unit)
         verdict, evidence = decide(self.index.lexicon, own, base, self.index.term_idf, clause=clause)
         if clause is not None:
             evidence["matched_clause"] = clause.text
