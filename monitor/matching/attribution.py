@@ -79,8 +79,7 @@ def read_report(text: str, lexicon: Lexicon) -> Report | None:
     statement = text[reporting.end() :].lstrip()
     if start >= len(head) or not head[start:].strip() or len(statement.split()) < _STATEMENT_WORDS:
         return None
-    speaker = head[start:].strip()
-    return Report(speaker[:1].upper() + speaker[1:], reporting.group(), statement)
+    return Report(_sentence_case(head[start:].strip()), reporting.group(), statement)
 
 
 def looked_up_as(report: Report, speaker_known: bool) -> str:
@@ -91,4 +90,9 @@ def looked_up_as(report: Report, speaker_known: bool) -> str:
     baseline's other reported statements, "Lukashenko promised that ...", than to what it denies)."""
     if speaker_known:
         return f"{report.speaker} {report.saying} {report.statement}"
-    return report.statement[:1].upper() + report.statement[1:]
+    return _sentence_case(report.statement)
+
+
+def _sentence_case(text: str) -> str:
+    """The text with its first letter a capital, as a sentence opens (the rest as written)."""
+    return text[:1].upper() + text[1:]

@@ -212,11 +212,19 @@ def denied_positions(lexicon: Lexicon, analysis: ClaimAnalysis) -> set[int]:
     introduces ("Lukashenko denied that Belarusian troops had entered Ukraine": entered)."""
     masked = _masked_positions(lexicon, analysis)
     positions = _negated_positions(lexicon, analysis, masked)
-    words = analysis.words
-    for cue in _find(lexicon.refutation, analysis, masked):
-        if cue.end < len(words) and words[cue.end] in _REFUTED_CLAUSE:
-            positions.update(_scope(lexicon, analysis, Cue(cue.text, cue.start, cue.end + 1)))
+    for cue in _clause_refutations(lexicon, analysis, masked):
+        positions.update(_scope(lexicon, analysis, Cue(cue.text, cue.start, cue.end + 1)))
     return positions
+
+
+def _clause_refutations(lexicon: Lexicon, analysis: ClaimAnalysis, masked: frozenset[int]) -> list[Cue]:
+    """The refutations that govern the clause after them ("denied that ...")."""
+    words = analysis.words
+    return [
+        cue
+        for cue in _find(lexicon.refutation, analysis, masked)
+        if cue.end < len(words) and words[cue.end] in _REFUTED_CLAUSE
+    ]
 
 
 def denies_what_it_speaks_of(lexicon: Lexicon, analysis: ClaimAnalysis) -> bool:
@@ -226,9 +234,7 @@ def denies_what_it_speaks_of(lexicon: Lexicon, analysis: ClaimAnalysis) -> bool:
     assault, from Belarus; "may strike not from Belarus, but from Crimea" denies Belarus its part, so it
     does deny)."""
     masked = _masked_positions(lexicon, analysis)
-    words = analysis.words
-    refutations = _find(lexicon.refutation, analysis, masked)
-    if any(cue.end < len(words) and words[cue.end] in _REFUTED_CLAUSE for cue in refutations):
+    if _clause_refutations(lexicon, analysis, masked):
         return True
     telling = lexicon.act_keys | lexicon.country_keys
     for cue in _negation_cues(lexicon, analysis, masked):
