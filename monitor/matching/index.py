@@ -24,7 +24,7 @@ static vectors (`semantic`) stand in where no encoder is installed or the baseli
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
@@ -395,13 +395,16 @@ class BaselineIndex:
         """Whether every claim has its sentence vectors (so a dense scan over all of them is possible)."""
         return bool(self.dense) and all(vectors.fully_encoded for vectors in self.dense.values())
 
-    def encode_queries(self, texts: Sequence[str]) -> list[QueryVectors]:
+    def encode_queries(self, texts: Sequence[str], roles: Collection[str] | None = None) -> list[QueryVectors]:
         """Sentence vectors of new claims, per encoder that reads each claim's language (the English
-        encoder reads Latin-script claims only); an empty mapping each without encoders."""
+        encoder reads Latin-script claims only); an empty mapping each without encoders. `roles`: only
+        these encoders (default: all)."""
         if not self.dense:
             return [{} for _ in texts]
         result: list[QueryVectors] = [{} for _ in texts]
         for role, vectors in self.dense.items():
+            if roles is not None and role not in roles:
+                continue
             chosen = [i for i, text in enumerate(texts) if vectors.encoder.multilingual or not is_cyrillic(text)]
             if not chosen:
                 continue

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -90,6 +90,14 @@ SETTLED_COPY_MARGIN = 2.0
 # 0.43; at 0.4 x threshold no figure of dev, dev-cyrillic or CheckThat! dev moves, and of the 5,884 claims
 # of the 181 real articles of the extraction benchmark, 7% are encoded instead of 76%.
 ENCODER_GATE_SHARE = 0.4
+# Of the two sentence encoders, e5 (the multilingual one) costs three times MiniLM's CPU a claim (about 15
+# against 4.5 ms), and the model judging an English claim with both does not read e5's cosine: e5 only
+# moves the ranking, so the margin by which the best candidate leads. An English claim the gate passes is
+# therefore encoded with MiniLM first, and with e5 only where some candidate could still reach the alert
+# threshold, its margin taken at the cap and no conflict assumed (`RelevanceModel.highest_probability`):
+# where none can, e5 could not make an alert of it. Measured on 2,150 claims of real article sentences
+# (the extraction benchmark): of the 179 the gate passes, 87 need no e5, and every verdict is the same; on
+# dev, dev-cyrillic and CheckThat! dev no figure moves.
 # The conflicts (see `alignment`) that rule a match out wherever the candidate still leads: another
 # border, site, weapon system, armed group, agent, event or trip is another proposition however alike the words ("Latvia
 # reinforced its border with Belarus" against Kyiv's defence of Ukraine's border). A conflict already costs
@@ -277,6 +285,16 @@ class _Screened:
     foreseen: list[frozenset[str]]  # what each claim foresees (`ClaimMatcher._foreseen`), read once
 
 
+@dataclass
+class _Encoded:
+    """A chunk's pending claims after `ClaimMatcher._encode_pending`: each one's sentence vectors (in the
+    order of `_Screened.pending`), and the full ranking of each English claim that e5 was spared for,
+    by its place in that order (it is ranked so already to tell)."""
+
+    vectors: list[QueryVectors]
+    settled: dict[int, list[ScoredCandidate]]
+
+
 class ClaimMatcher:
     """Matches new claims against one `BaselineIndex`. Stateless between calls but for encoder caches."""
 
@@ -303,6 +321,12 @@ class ClaimMatcher:
         cheap = "static" if index.vectors is not None else "lexical"
         self.cheap_model = fitted.get(cheap, self.model) if index.has_encoder else self.model
         self.threshold = default_threshold(index, self.model) if threshold is None else threshold
+        # Whether an English claim is encoded with e5 only where it can matter (see ENCODER_GATE_SHARE).
+        self._e5_where_it_matters = (
+            {"multilingual", "english"} <= set(index.dense)
+            and self.model is not None
+            and "multilingual" not in self.model.features
+        )
         self._threshold_given = threshold is not None
         self.candidate_count = candidates
         self.dense_scan = len(index) <= DENSE_SCAN_LIMIT if dense_scan is None else dense_scan
@@ -390,9 +414,12 @@ class ClaimMatcher:
         query: QueryVectors,
         limit: int | None = None,
         foreseen: frozenset[str] = frozenset(),
+        *,
+        e5_scale: bool = False,
     ) -> list[ScoredCandidate]:
         """`rank` from the lexical stage: the sentence encoders' cosines added where `query` has them, and
-        the candidates doubting what the claim foresees (`foreseen`, see `_foreseen`) moved up."""
+        the candidates doubting what the claim foresees (`foreseen`, see `_foreseen`) moved up.
+        `e5_scale`: scored as a ranking with e5 is, without its cosines (see `scoring.combine`)."""
         if stage is None:
             return []
         best, static = stage.best, stage.static
@@ -404,8 +431,8 @@ class ClaimMatcher:
                 static = None if static is None else static[keep]
             dense = self.index.dense_similarities(query, best.docs)
         if not foreseen:
-            return rank(best, dense, static, limit)
-        ranked = rank(best, dense, static, None if limit is None else max(limit, DOUBT_REACH))
+            return rank(best, dense, static, limit, e5_scale=e5_scale)
+        ranked = rank(best, dense, static, None if limit is None else max(limit, DOUBT_REACH), e5_scale=e5_scale)
         reach = ranked[:DOUBT_REACH]
         moved = [
             replace(c, score=c.score + DOUBT_BONUS, lifted=DOUBT_BONUS) if self._doubts(c.doc, foreseen) else c
@@ -682,7 +709,7 @@ class ClaimMatcher:
         beside = self.index.has_encoder and background_encoding.worthwhile(len(chunks))
         with background_encoding.BackgroundEncoding() if beside else nullcontext() as background:
             behind = 1 if background is not None else 0  # chunks screened and waiting to be judged
-            waiting: deque[tuple[slice, _Screened, Future[list[QueryVectors]]]] = deque()
+            waiting: deque[tuple[slice, _Screened, Future[_Encoded]]] = deque()
 
             def judge_first_waiting() -> None:
                 chunk, screened, vectors = waiting.popleft()
@@ -692,10 +719,11 @@ class ClaimMatcher:
                 # Only the candidates `_decide` reads are made (`examine` checks the best ALIGNED_CANDIDATES).
                 screened = self._screen_chunk(lookups[chunk], limit=ALIGNED_CANDIDATES)
                 pending = [looked_up[chunk][position] for position in screened.pending]
+                encode = partial(self._encode_pending, screened)
                 if background is not None:
-                    vectors = background.submit(self.index.encode_queries, pending)
+                    vectors = background.submit(encode, pending)
                 else:
-                    vectors = background_encoding.done(self.index.encode_queries(pending))
+                    vectors = background_encoding.done(encode(pending))
                 waiting.append((chunk, screened, vectors))
                 if len(waiting) > behind:
                     judge_first_waiting()
@@ -728,7 +756,7 @@ class ClaimMatcher:
         """`rank_many`, and for each claim the gate stopped, its candidates as the gate examined them.
         `limit`: only each claim's best this many candidates (see `rank`)."""
         screened = self._screen_chunk(analyses, limit=limit)
-        return self._finish_chunk(screened, self.index.encode_queries([texts[i] for i in screened.pending]))
+        return self._finish_chunk(screened, self._encode_pending(screened, [texts[i] for i in screened.pending]))
 
     def _screen_chunk(self, analyses: Sequence[ClaimAnalysis], *, limit: int | None) -> _Screened:
         """The first half of `_rank_many`: every claim ranked on the cheap signals, and the gate's choice
@@ -751,19 +779,71 @@ class ClaimMatcher:
                     examined[position] = None  # ranked anew with the encoders (`_finish_chunk`)
         return _Screened(list(analyses), stages, ranked, examined, pending, limit, foreseen)
 
+    def _encode_pending(self, screened: _Screened, texts: Sequence[str]) -> _Encoded:
+        """The sentence vectors of a chunk's pending claims (`texts`, as looked up, in the order of
+        `screened.pending`). Where e5 is spared where it cannot matter (see ENCODER_GATE_SHARE), MiniLM
+        encodes the English claims first; each is ranked with it, and only those with a candidate that
+        could still reach the threshold (`_may_reach_threshold`) are encoded with e5 as well, in one batch
+        with the Cyrillic claims."""
+        if not self._e5_where_it_matters:
+            return _Encoded(self.index.encode_queries(texts), {})
+        vectors = self.index.encode_queries(texts, roles={"english"})  # nothing for a Cyrillic claim
+        settled: dict[int, list[ScoredCandidate]] = {}
+        for place, (position, query) in enumerate(zip(screened.pending, vectors, strict=True)):
+            if not query:
+                continue
+            analysis = screened.analyses[position]
+            ranked = self._ranked_with(screened, position, query, limit=None, e5_scale=True)
+            if not self._may_reach_threshold(analysis, ranked):
+                settled[place] = ranked
+        rest = [place for place in range(len(texts)) if place not in settled]
+        extra = self.index.encode_queries([texts[place] for place in rest], roles={"multilingual"})
+        for place, more in zip(rest, extra, strict=True):
+            vectors[place] = {**vectors[place], **more}
+        return _Encoded(vectors, settled)
+
+    def _ranked_with(
+        self, screened: _Screened, position: int, query: QueryVectors, *, limit: int | None, e5_scale: bool = False
+    ) -> list[ScoredCandidate]:
+        """A screened claim ranked with its sentence vectors `query` (`e5_scale`: see `_scored`)."""
+        # With a dense scan of every claim, the scan proposes candidates of its own: the stage is made
+        # anew; otherwise candidates come from the cheap signals alone, and their lexical stage is reused.
+        stage = (
+            self._lexical_stage(screened.analyses[position], query)
+            if self.index.fully_encoded
+            else screened.stages[position]
+        )
+        return self._scored(stage, query, limit, screened.foreseen[position], e5_scale=e5_scale)
+
+    def _may_reach_threshold(self, analysis: ClaimAnalysis, ranked: Sequence[ScoredCandidate]) -> bool:
+        """Whether any candidate of an English claim, ranked without e5, could reach the alert threshold
+        once e5 ranks it too: the model reads the claim's MiniLM cosine, lexical score and novelty, which
+        e5 does not change; the margin (which e5 moves) is taken at its cap and the conflicts (read later,
+        for the best few) at none."""
+        model = self.model
+        if model is None:
+            return True
+        threshold = self.threshold_for(analysis, ranked) / 100
+        novelty = self.index.novelty(analysis)
+        return any(
+            model.highest_probability(
+                {"english": candidate.english or 0.0, "lexical": candidate.lexical, "novelty": novelty, "cyrillic": 0.0}
+            )
+            >= threshold
+            for candidate in ranked
+        )
+
     def _finish_chunk(
-        self, screened: _Screened, vectors: Sequence[QueryVectors]
+        self, screened: _Screened, encoded: _Encoded
     ) -> tuple[list[list[ScoredCandidate]], list[list[Examined] | None]]:
         """The second half of `_rank_many`: the pending claims ranked anew with their sentence vectors
-        (`vectors`, in the order of `screened.pending`)."""
+        (`encoded`, in the order of `screened.pending`), or as `_encode_pending` ranked them already."""
         ranked, limit = screened.ranked, screened.limit
-        for position, query in zip(screened.pending, vectors, strict=True):
-            if self.index.fully_encoded:
-                # A dense scan of every claim proposes candidates of its own: the stage is made anew.
-                ranked[position] = self.rank(screened.analyses[position], query, limit=limit)
-            else:
-                # Candidates come from the cheap signals alone: their lexical stage is reused.
-                ranked[position] = self._scored(screened.stages[position], query, limit, screened.foreseen[position])
+        for place, (position, query) in enumerate(zip(screened.pending, encoded.vectors, strict=True)):
+            settled = encoded.settled.get(place)
+            ranked[position] = (
+                settled[:limit] if settled is not None else self._ranked_with(screened, position, query, limit=limit)
+            )
         return ranked, screened.examined
 
     def _named_only(self, new: ClaimAnalysis, base: ClaimAnalysis, common: frozenset[str]) -> list[str]:

@@ -49,6 +49,19 @@ SPECIFIC_CAP = 2.0
 QUERY_CAP = 3.0
 # Margins are in ranking-score points; beyond this lead, more says nothing new.
 MARGIN_CAP = 10.0
+# The range of each feature as the model reads it (`RelevanceSignals.values`): what `highest_probability`
+# takes for a feature not yet known.
+FEATURE_RANGES = {
+    "multilingual": (-1.0, 1.0),
+    "english": (-1.0, 1.0),
+    "lexical": (0.0, 1.0),
+    "specific": (0.0, 1.0),
+    "query_specific": (0.0, 1.0),
+    "novelty": (0.0, 1.0),
+    "margin": (-1.0, 1.0),
+    "conflicts": (0.0, 2.0),
+    "cyrillic": (0.0, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,20 @@ class RelevanceModel:
         z = self.bias
         for name, mean, scale, weight in zip(self.features, self.means, self.scales, self.weights, strict=True):
             z += weight * (values[name] - mean) / scale
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+    def highest_probability(self, known: dict[str, float]) -> float:
+        """The highest probability a pair can have whose `known` features (as the model reads them, see
+        `RelevanceSignals.values`) are these: every other feature the model reads is taken at the end of
+        its range (`FEATURE_RANGES`) that raises the probability most. What a signal not yet computed
+        could at most make of a pair."""
+        z = self.bias
+        for name, mean, scale, weight in zip(self.features, self.means, self.scales, self.weights, strict=True):
+            value = known.get(name)
+            if value is None:
+                low, high = FEATURE_RANGES[name]
+                value = high if weight > 0 else low
+            z += weight * (value - mean) / scale
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
     def as_toml(self) -> str:

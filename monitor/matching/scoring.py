@@ -120,12 +120,16 @@ def combine(
     dense: FloatArray | None,
     static: FloatArray | None,
     multilingual: FloatArray | None = None,
+    *,
+    e5_scale: bool = False,
 ) -> FloatArray:
     """The ranking score, 0-100 or so, from the lexical score (0-1) and the cosines that are available
-    (`dense`: the English encoder's, `multilingual`: e5's)."""
-    if multilingual is not None:
+    (`dense`: the English encoder's, `multilingual`: e5's). `e5_scale`: without e5's cosines, scored as
+    where they are given, their part left out (as if e5 found every candidate as close): the score's
+    differences between candidates are then those of a ranking with e5 where e5 does not tell them apart."""
+    if multilingual is not None or e5_scale:
         weight = E5_WEIGHT
-        total = E5_WEIGHT * multilingual
+        total = E5_WEIGHT * multilingual if multilingual is not None else np.zeros_like(lexical_score)
         lexical_weight = LEXICAL_WEIGHT if dense is not None else LEXICAL_WEIGHT_CYRILLIC
         total = total + lexical_weight * lexical_score * (E5_SPREAD / LEXICAL_SPREAD)
         weight += lexical_weight
@@ -208,12 +212,18 @@ def best_units(
 
 
 def rank(
-    best: LexicalBest, dense: dict[str, FloatArray], static: FloatArray | None, limit: int | None = None
+    best: LexicalBest,
+    dense: dict[str, FloatArray],
+    static: FloatArray | None,
+    limit: int | None = None,
+    *,
+    e5_scale: bool = False,
 ) -> list[ScoredCandidate]:
     """The candidates with their ranking scores, best first. `dense`: cosines per encoder role. `limit`:
-    only the best this many (a claim has a hundred candidates or so, and most callers read a few)."""
+    only the best this many (a claim has a hundred candidates or so, and most callers read a few).
+    `e5_scale`: see `combine`."""
     english, multilingual = dense.get("english"), dense.get("multilingual")
-    scores = combine(best.score, english, static, multilingual)
+    scores = combine(best.score, english, static, multilingual, e5_scale=e5_scale)
     order = np.argsort(-scores, kind="stable")[:limit]
     return [
         ScoredCandidate(
