@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Collection
 
 import pytest
 from test_matching import BASELINE, refs
@@ -51,9 +52,9 @@ def test_a_batch_encoded_beside_matching_gets_the_results_of_one_encoded_in_turn
     threads: list[str] = []
     encode = matcher.index.encode_queries
 
-    def recording(texts: list[str], roles: object = None) -> object:
+    def recording(texts: list[str], roles: Collection[str] | None = None) -> object:
         threads.append(threading.current_thread().name)
-        return encode(texts, roles)  # type: ignore[arg-type]
+        return encode(texts, roles)
 
     monkeypatch.setattr(matcher.index, "encode_queries", recording)
     monkeypatch.setattr(background_encoding, "worthwhile", lambda chunks: False)
@@ -77,9 +78,9 @@ def test_the_process_settings_come_back_after_a_batch_even_when_encoding_fails(
     seen: list[tuple[float, list[int]]] = []
     encode = matcher.index.encode_queries
 
-    def observing(texts: list[str], roles: object = None) -> object:
+    def observing(texts: list[str], roles: Collection[str] | None = None) -> object:
         seen.append((sys.getswitchinterval(), _blas_threads()))
-        return encode(texts, roles)  # type: ignore[arg-type]
+        return encode(texts, roles)
 
     monkeypatch.setattr(matcher.index, "encode_queries", observing)
     matcher.match_many(NEW_CLAIMS)
@@ -87,7 +88,7 @@ def test_the_process_settings_come_back_after_a_batch_even_when_encoding_fails(
     assert all(s == (pytest.approx(background_encoding.SWITCH_INTERVAL), [1] * len(threads)) for s in seen)
     assert (sys.getswitchinterval(), _blas_threads()) == (interval, threads)
 
-    def failing(texts: list[str], roles: object = None) -> object:
+    def failing(texts: list[str], roles: Collection[str] | None = None) -> object:
         raise RuntimeError("the encoder broke")
 
     monkeypatch.setattr(matcher.index, "encode_queries", failing)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -393,9 +394,9 @@ def _encoded_texts(monkeypatch: pytest.MonkeyPatch, index: BaselineIndex) -> lis
     seen: list[str] = []
     original = index.encode_queries
 
-    def recording(texts: list[str], roles: object = None) -> object:
+    def recording(texts: list[str], roles: Collection[str] | None = None) -> object:
         seen.extend(text for text in texts if text not in seen)
-        return original(texts, roles)  # type: ignore[arg-type]
+        return original(texts, roles)
 
     monkeypatch.setattr(index, "encode_queries", recording)
     return seen

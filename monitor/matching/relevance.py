@@ -112,24 +112,25 @@ class RelevanceModel:
         return replace(self, configuration=configuration)
 
     def probability(self, signals: RelevanceSignals) -> float:
-        values = signals.values()
-        z = self.bias
-        for name, mean, scale, weight in zip(self.features, self.means, self.scales, self.weights, strict=True):
-            z += weight * (values[name] - mean) / scale
-        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+        return self._of_values(signals.values())
 
     def highest_probability(self, known: dict[str, float]) -> float:
         """The highest probability a pair can have whose `known` features (as the model reads them, see
         `RelevanceSignals.values`) are these: every other feature the model reads is taken at the end of
         its range (`FEATURE_RANGES`) that raises the probability most. What a signal not yet computed
         could at most make of a pair."""
+        extremes = {
+            name: FEATURE_RANGES[name][1 if weight > 0 else 0]
+            for name, weight in zip(self.features, self.weights, strict=True)
+            if name not in known
+        }
+        return self._of_values({**known, **extremes})
+
+    def _of_values(self, values: dict[str, float]) -> float:
+        """The probability of features as the model reads them (`RelevanceSignals.values`)."""
         z = self.bias
         for name, mean, scale, weight in zip(self.features, self.means, self.scales, self.weights, strict=True):
-            value = known.get(name)
-            if value is None:
-                low, high = FEATURE_RANGES[name]
-                value = high if weight > 0 else low
-            z += weight * (value - mean) / scale
+            z += weight * (values[name] - mean) / scale
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
     def as_toml(self) -> str:
